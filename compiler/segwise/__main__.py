@@ -1,0 +1,3 @@
+from segwise.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""SQL compilation: rule ASTs to sqlglot expressions, one dialect at a time."""

@@ -1,0 +1,176 @@
+"""The four target dialects, each sqlglot's own dialect plus the few fixes segwise needs.
+
+The compiler builds generic sqlglot expressions and a handful of segwise nodes below for the
+operations sqlglot translates wrongly or not at all (ENGINES.md). Each dialect's fixes live in
+one TRANSFORMS table of one Generator subclass, the way sqlglot itself organises dialects, so
+there is no `if dialect == ...` anywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sqlglot import exp
+from sqlglot.dialects.bigquery import BigQuery
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.dialects.snowflake import Snowflake
+from sqlglot.generator import Generator
+
+from segwise.errors import CompileError
+
+# --- segwise nodes ----------------------------------------------------------------------
+
+
+class JsonText(exp.Expression, exp.Func):
+    """The text of top-level key `key` of a JSON text/JSON column; NULL when absent or JSON null.
+
+    sqlglot's JSONExtractScalar emits a JSONPath that Postgres' `->>` and Snowflake's
+    JSON_EXTRACT_PATH_TEXT do not understand (ENGINES.md #7).
+    """
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "key": True}
+
+
+class ElapsedMicros(exp.Expression, exp.Func):
+    """Exact microseconds from `expression` to `this` (DateDiff means different things per
+    engine, ENGINES.md #6)."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
+
+
+class RegexSearch(exp.Expression, exp.Func):
+    """Partial regular-expression match. Snowflake's REGEXP_LIKE is anchored at both ends."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
+
+
+class Template(exp.Expression):
+    """Text emitted verbatim: only for dbt Jinja the generator itself writes (never user input)."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True}
+
+
+def _lit(value: str) -> str:
+    return exp.Literal.string(value).sql()
+
+
+def _json_text_duckdb(gen: Generator, e: JsonText) -> str:
+    return gen.func("JSON_EXTRACT_STRING", e.this, exp.Literal.string(f"$.{e.args['key']}"))
+
+
+def _json_text_postgres(gen: Generator, e: JsonText) -> str:
+    # CAST to JSONB accepts text, json and jsonb columns alike.
+    doc = exp.cast(e.this, exp.DataType.build("jsonb"))
+    return f"({gen.sql(doc)} ->> {gen.sql(exp.Literal.string(e.args['key']))})"
+
+
+def _json_text_snowflake(gen: Generator, e: JsonText) -> str:
+    # TO_VARCHAR makes VARIANT and VARCHAR columns both valid arguments.
+    return gen.func("JSON_EXTRACT_PATH_TEXT", exp.func("TO_VARCHAR", e.this), exp.Literal.string(e.args["key"]))
+
+
+def _json_text_bigquery(gen: Generator, e: JsonText) -> str:
+    return gen.func("JSON_EXTRACT_SCALAR", e.this, exp.Literal.string(f"$.{e.args['key']}"))
+
+
+def _micros_duckdb(gen: Generator, e: ElapsedMicros) -> str:
+    return f"(EPOCH_US({gen.sql(e.this)}) - EPOCH_US({gen.sql(e.expression)}))"
+
+
+def _micros_postgres(gen: Generator, e: ElapsedMicros) -> str:
+    return f"CAST(EXTRACT(EPOCH FROM {gen.sql(e.this)} - {gen.sql(e.expression)}) * 1000000 AS BIGINT)"
+
+
+def _micros_snowflake(gen: Generator, e: ElapsedMicros) -> str:
+    return f"DATEDIFF(MICROSECOND, {gen.sql(e.expression)}, {gen.sql(e.this)})"
+
+
+def _micros_bigquery(gen: Generator, e: ElapsedMicros) -> str:
+    return f"TIMESTAMP_DIFF({gen.sql(e.this)}, {gen.sql(e.expression)}, MICROSECOND)"
+
+
+def _regex_generic(gen: Generator, e: RegexSearch) -> str:
+    return gen.sql(exp.RegexpLike(this=e.this, expression=e.expression))
+
+
+def _regex_snowflake(gen: Generator, e: RegexSearch) -> str:
+    return f"(REGEXP_INSTR({gen.sql(e.this)}, {gen.sql(e.expression)}) > 0)"
+
+
+def _template(gen: Generator, e: Template) -> str:
+    return str(e.this)
+
+
+def _transforms(base: type[Generator], **fixes: Any) -> dict[type[exp.Expr], Any]:
+    table: dict[type[exp.Expr], Any] = {**base.TRANSFORMS, Template: _template, RegexSearch: _regex_generic}
+    table.update({globals()[name]: fn for name, fn in fixes.items()})
+    return table
+
+
+class SegwiseDuckDB(DuckDB):
+    class Generator(DuckDB.Generator):  # type: ignore[misc,valid-type]
+        TRANSFORMS = _transforms(DuckDB.Generator, JsonText=_json_text_duckdb, ElapsedMicros=_micros_duckdb)
+
+
+class SegwisePostgres(Postgres):
+    class Generator(Postgres.Generator):  # type: ignore[misc,valid-type]
+        TRANSFORMS = _transforms(Postgres.Generator, JsonText=_json_text_postgres, ElapsedMicros=_micros_postgres)
+
+
+class SegwiseSnowflake(Snowflake):
+    class Generator(Snowflake.Generator):  # type: ignore[misc,valid-type]
+        TRANSFORMS = _transforms(
+            Snowflake.Generator,
+            JsonText=_json_text_snowflake,
+            ElapsedMicros=_micros_snowflake,
+            RegexSearch=_regex_snowflake,
+        )
+
+
+class SegwiseBigQuery(BigQuery):
+    class Generator(BigQuery.Generator):  # type: ignore[misc,valid-type]
+        TRANSFORMS = _transforms(BigQuery.Generator, JsonText=_json_text_bigquery, ElapsedMicros=_micros_bigquery)
+
+
+# --- per-dialect types --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A dialect: the sqlglot dialect used to write SQL, the one used to read it back, and the
+    types segwise casts to (a UTC instant is TIMESTAMP on BigQuery, TIMESTAMP_NTZ elsewhere)."""
+
+    name: str
+    writer: type[Dialect]
+    reader: str
+    timestamp: str = "timestamp"
+
+    def type(self, name: str) -> exp.DataType:
+        return exp.DataType.build(self.timestamp if name == "timestamp" else name)
+
+    def ordered(self, e: exp.Expr, desc: bool = False) -> exp.Ordered:
+        """ORDER BY key with the dialect's own NULL placement, so no NULLS clause is emitted
+        (BigQuery rejects some in window functions); segwise never sorts NULLs anyway."""
+        nulls_first = {"nulls_are_small": not desc, "nulls_are_large": desc}.get(self.writer.NULL_ORDERING, False)
+        return exp.Ordered(this=e, desc=desc, nulls_first=nulls_first)
+
+    def sql(self, expression: exp.Expr, pretty: bool = True) -> str:
+        return expression.sql(dialect=self.writer, pretty=pretty)
+
+
+TARGETS: dict[str, Target] = {
+    "duckdb": Target("duckdb", SegwiseDuckDB, "duckdb"),
+    "postgres": Target("postgres", SegwisePostgres, "postgres"),
+    "snowflake": Target("snowflake", SegwiseSnowflake, "snowflake", timestamp="timestampntz"),
+    "bigquery": Target("bigquery", SegwiseBigQuery, "bigquery", timestamp="timestamptz"),
+}
+
+
+def get_target(name: str) -> Target:
+    try:
+        return TARGETS[name]
+    except KeyError:
+        raise CompileError(f"unknown dialect {name!r}: choose one of {', '.join(TARGETS)}") from None

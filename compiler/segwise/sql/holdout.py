@@ -1,0 +1,47 @@
+"""The holdout variant, identical on every engine (SPEC §4).
+
+bucket = integer of the first 8 hex digits of md5(name || ':' || user_id), mod 100. No engine
+shares a hex-to-integer function (sqlglot's FromBase is emitted verbatim, ENGINES.md #4), so
+the digits are summed by position: STRPOS in '0123456789abcdef' gives each digit's value.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from segwise.sql import literals
+from segwise.sql.dialects import Target
+
+HEX_DIGITS = "0123456789abcdef"
+
+
+def bucket(user_id: exp.Expr, segment: str) -> exp.Expr:
+    digest = exp.MD5(this=exp.DPipe(this=literals.string(f"{segment}:"), expression=user_id))
+    total: exp.Expr | None = None
+    for i in range(8):
+        digit = exp.Sub(
+            this=exp.StrPosition(
+                this=literals.string(HEX_DIGITS),
+                substr=exp.Substring(this=digest.copy(), start=exp.Literal.number(i + 1), length=exp.Literal.number(1)),
+            ),
+            expression=exp.Literal.number(1),
+        )
+        term = exp.Mul(this=exp.cast(digit, "bigint"), expression=exp.Literal.number(16 ** (7 - i)))
+        total = term if total is None else exp.Add(this=total, expression=term)
+    assert total is not None
+    return exp.Mod(this=exp.paren(total), expression=exp.Literal.number(100))
+
+
+def variant(target: Target, user_id: exp.Expr, segment: str, holdout: int) -> exp.Expr:
+    """'control' / 'treatment', or a NULL text for segments without a holdout."""
+    if holdout <= 0:
+        return exp.cast(exp.Null(), target.type("text"))
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.LT(this=bucket(user_id, segment), expression=exp.Literal.number(holdout)),
+                true=literals.string("control"),
+            )
+        ],
+        default=literals.string("treatment"),
+    )

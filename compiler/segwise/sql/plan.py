@@ -1,0 +1,190 @@
+"""What a set of segments needs from the warehouse, collected once and shared.
+
+Walking every rule first lets the compiler compute each distinct event aggregate exactly once
+(one column of one pass over the events), however many segments use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import assert_never
+
+from segwise.config import BUILTIN_TRAITS, Project
+from segwise.errors import CompileError
+from segwise.rules.nodes import (
+    AggFn,
+    AgoWindow,
+    AllOf,
+    AnyOf,
+    Condition,
+    EventCondition,
+    EventFilter,
+    InSegment,
+    Measure,
+    Near,
+    Not,
+    Regularity,
+    RfmCondition,
+    Segment,
+    SequenceCondition,
+    TraitCondition,
+    Window,
+)
+from segwise.rules.values import Duration, ValueType
+
+
+@dataclass(frozen=True)
+class EventFeature:
+    """One aggregate over a user's events: fn(property) of the events matching filter+window.
+
+    `filter` None means every event (the built-in traits)."""
+
+    @property
+    def column(self) -> str:
+        return f"f_{self.fn.value}_{_digest(self)}"
+
+    fn: AggFn
+    filter: EventFilter | None = None
+    window: Window | None = None
+    property: str | None = None
+
+
+def _digest(obj: object) -> str:
+    return hashlib.sha1(repr(obj).encode()).hexdigest()[:10]
+
+
+def sequence_column(seq: SequenceCondition) -> str:
+    return f"q_{_digest(seq)}"
+
+
+# The built-in traits are features of all events.
+BUILTIN_FEATURES = {
+    "first_seen_at": EventFeature(AggFn.FIRST_SEEN),
+    "last_seen_at": EventFeature(AggFn.LAST_SEEN),
+    "event_count": EventFeature(AggFn.COUNT),
+}
+
+
+def measure_feature(cond: EventCondition, measure: Measure) -> EventFeature:
+    return EventFeature(measure.fn, cond.filter, cond.window, measure.property)
+
+
+def period_features(cond: EventCondition, reg: Regularity) -> list[EventFeature]:
+    """Period i is (T - i*every, T - (i-1)*every]: an AgoWindow, shared with any equal count."""
+    step = reg.every.seconds
+    return [
+        EventFeature(
+            AggFn.COUNT,
+            cond.filter,
+            AgoWindow(Duration(i * step), Duration((i - 1) * step)),
+        )
+        for i in range(1, reg.periods + 1)
+    ]
+
+
+@dataclass
+class Plan:
+    """Everything the selected segments need, in first-use order (stable SQL)."""
+
+    project: Project
+    segments: list[Segment]  # dependencies before dependents
+    features: dict[EventFeature, None] = field(default_factory=dict)
+    sequences: dict[SequenceCondition, None] = field(default_factory=dict)
+    properties: dict[str, ValueType] = field(default_factory=dict)
+    traits: dict[str, None] = field(default_factory=dict)
+    uses_rfm: bool = False
+
+    def add_filter(self, flt: EventFilter) -> None:
+        for pf in flt.where:
+            self.properties[pf.property] = pf.type
+
+    def add_property(self, name: str) -> None:
+        kind = self.project.config.events.property_type(name)
+        if kind is None:
+            raise CompileError(f"unknown event property {name!r}")
+        self.properties[name] = kind
+
+    def visit(self, cond: Condition) -> None:
+        match cond:
+            case AllOf(items=items) | AnyOf(items=items):
+                for item in items:
+                    self.visit(item)
+            case Not(item=item):
+                self.visit(item)
+            case TraitCondition(trait=trait):
+                if trait in BUILTIN_TRAITS:
+                    self.features[BUILTIN_FEATURES[trait]] = None
+                else:
+                    self.traits[trait] = None
+            case EventCondition(filter=flt, measure=measure):
+                self.add_filter(flt)
+                if isinstance(measure, Regularity):
+                    for feature in period_features(cond, measure):
+                        self.features[feature] = None
+                else:
+                    if measure.property:
+                        self.add_property(measure.property)
+                    self.features[measure_feature(cond, measure)] = None
+            case SequenceCondition(steps=steps):
+                for step in steps:
+                    self.add_filter(step.filter)
+                self.sequences[cond] = None
+            case InSegment():
+                pass  # the referenced segment is part of the plan (see build_plan)
+            case Near():
+                geo = self.project.config.users.geo
+                if geo is None:
+                    raise CompileError("`near` needs sources.users.geo")
+                self.traits[geo.lat] = None
+                self.traits[geo.lon] = None
+            case RfmCondition():
+                rfm = self.project.config.rfm
+                if rfm is None:
+                    raise CompileError("`rfm` conditions need the rfm: section of segwise.yml")
+                self.add_property(rfm.monetary)
+                self.uses_rfm = True
+            case _:
+                assert_never(cond)
+
+
+def references(cond: Condition) -> Iterable[str]:
+    match cond:
+        case AllOf(items=items) | AnyOf(items=items):
+            for item in items:
+                yield from references(item)
+        case Not(item=item):
+            yield from references(item)
+        case InSegment(segment=name):
+            yield name
+        case _:
+            return
+
+
+def dependency_order(project: Project, names: Iterable[str]) -> list[Segment]:
+    """The named segments and every segment they reference, dependencies first."""
+    ordered: dict[str, Segment] = {}
+
+    def add(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered:
+            return
+        if name in path:
+            raise CompileError(f"in_segment cycle: {' -> '.join((*path, name))}")
+        segment = project.segments.get(name)
+        if segment is None:
+            raise CompileError(f"unknown segment {name!r}")
+        for ref in references(segment.rule):
+            add(ref, (*path, name))
+        ordered[name] = segment
+
+    for name in names:
+        add(name, ())
+    return list(ordered.values())
+
+
+def build_plan(project: Project, names: Iterable[str]) -> Plan:
+    plan = Plan(project, dependency_order(project, names))
+    for segment in plan.segments:
+        plan.visit(segment.rule)
+    return plan

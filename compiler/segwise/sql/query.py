@@ -1,0 +1,194 @@
+"""Assembling the evaluation query: staging, shared features, per-user base, segment layers.
+
+sw_users, sw_events          typed inputs (events: ts <= T, deduplicated)
+sw_features                  every event aggregate of every segment, one GROUP BY pass
+sw_seq_*, sw_sequences       sequences, window functions over the users' events
+sw_rfm_*, sw_rfm             RFM scores over all users
+sw_base                      one row per universe user: traits + features
+sw_layer_N                   segment booleans; a layer only references earlier layers
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlglot import exp
+
+from segwise.config import Project
+from segwise.errors import CompileError
+from segwise.rules.nodes import Segment
+from segwise.sql import literals
+from segwise.sql.aggregates import base_feature, features_cte
+from segwise.sql.conditions import condition_sql, segment_column
+from segwise.sql.dialects import Target, get_target
+from segwise.sql.holdout import variant
+from segwise.sql.plan import Plan, build_plan, references, sequence_column
+from segwise.sql.relations import Resolver, direct
+from segwise.sql.rfm import rfm_ctes
+from segwise.sql.sequences import sequence_ctes
+from segwise.sql.staging import col, events_cte, trait_column, users_cte
+
+RFM_COLUMNS = ["recency_days", "frequency", "monetary", "r", "f", "m", "tier"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The compiled evaluation: CTEs plus the relation holding one boolean column per segment."""
+
+    plan: Plan
+    ctes: list[tuple[str, exp.Select]]
+    final: str  # name of the last CTE; columns user_id, s_<segment>...
+
+    def select(self, query: exp.Select) -> exp.Select:
+        for name, cte in self.ctes:
+            query = query.with_(name, as_=cte)
+        return query
+
+
+def _as_of(target: Target, as_of: datetime | exp.Expr) -> exp.Expr:
+    return literals.timestamp(target, as_of) if isinstance(as_of, datetime) else as_of
+
+
+def _layers(segments: Sequence[Segment]) -> list[list[Segment]]:
+    """Group segments so that each references only segments of earlier groups."""
+    level: dict[str, int] = {}
+    for seg in segments:  # dependency order: references come first
+        level[seg.name] = 1 + max((level[r] for r in references(seg.rule)), default=-1)
+    out: list[list[Segment]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for seg in segments:
+        out[level[seg.name]].append(seg)
+    return out
+
+
+def evaluation(
+    project: Project,
+    names: Iterable[str],
+    dialect: str,
+    as_of: datetime | exp.Expr,
+    resolver: Resolver | None = None,
+    candidates: exp.Query | None = None,
+) -> Evaluation:
+    """Everything needed to decide membership of `names` (and what they reference) at T.
+
+    `candidates`, a query of user ids, restricts the evaluation to those users (the
+    incremental runs); RFM still ranks every user.
+    """
+    target = get_target(dialect)
+    resolve = resolver or direct()
+    t = _as_of(target, as_of)
+    config = project.config
+    plan = build_plan(project, names)
+    if not plan.segments:
+        raise CompileError("nothing to compile: no segments selected")
+
+    ctes: list[tuple[str, exp.Select]] = []
+    users_table = resolve(config.users.relation)
+    events_table = resolve(config.events.relation)
+    traits = list(plan.traits)
+    ctes.append(("sw_users", users_cte(target, config, users_table, traits, candidates)))
+    ctes.append(("sw_events", events_cte(target, config, events_table, plan.properties, t, candidates)))
+    features = list(plan.features)
+    ctes.append(("sw_features", features_cte(target, features, t)))
+    sequences = list(plan.sequences)
+    if sequences:
+        ctes.extend(sequence_ctes(target, sequences, t))
+    if plan.uses_rfm:
+        assert config.rfm is not None
+        rfm_events = "sw_events"
+        if candidates is not None:  # scores rank everyone, not only the candidates
+            ctes.append(("sw_rfm_events", events_cte(target, config, events_table.copy(), plan.properties, t, None)))
+            rfm_events = "sw_rfm_events"
+        ctes.extend(rfm_ctes(target, config.rfm, rfm_events, t))
+
+    ids = exp.union(
+        exp.select(col("user_id")).from_("sw_users"),
+        exp.select(col("user_id")).from_("sw_features"),
+        distinct=True,
+    )
+    base = exp.select(col("user_id", "ids"))
+    base = base.select(*(col(trait_column(n), "u") for n in traits))
+    base = base.select(*(base_feature(f, "f") for f in features))
+    base = base.from_(ids.subquery("ids"))
+    base = base.join(exp.alias_(exp.to_table("sw_users"), "u", table=True), on=_same_user("u"), join_type="left")
+    base = base.join(exp.alias_(exp.to_table("sw_features"), "f", table=True), on=_same_user("f"), join_type="left")
+    if sequences:
+        base = base.select(
+            *(
+                exp.alias_(
+                    exp.Coalesce(this=col(sequence_column(s), "q"), expressions=[exp.Literal.number(0)]),
+                    sequence_column(s),
+                )
+                for s in sequences
+            )
+        )
+        base = base.join(
+            exp.alias_(exp.to_table("sw_sequences"), "q", table=True), on=_same_user("q"), join_type="left"
+        )
+    if plan.uses_rfm:
+        base = base.select(*(exp.alias_(col(c, "r"), f"rfm_{c}") for c in RFM_COLUMNS))
+        base = base.join(exp.alias_(exp.to_table("sw_rfm"), "r", table=True), on=_same_user("r"), join_type="left")
+    ctes.append(("sw_base", base))
+
+    previous = "sw_base"
+    for n, layer in enumerate(_layers(plan.segments), start=1):
+        select = exp.select(exp.Star())
+        for seg in layer:
+            select = select.select(exp.alias_(condition_sql(target, config, seg.rule, t), segment_column(seg.name)))
+        name = f"sw_layer_{n}"
+        ctes.append((name, select.from_(previous)))
+        previous = name
+    return Evaluation(plan, ctes, previous)
+
+
+def _same_user(alias: str) -> exp.Expr:
+    return exp.EQ(this=col("user_id", alias), expression=col("user_id", "ids"))
+
+
+def compile_segment(
+    project: Project,
+    name: str,
+    dialect: str,
+    as_of: datetime | exp.Expr,
+    resolver: Resolver | None = None,
+) -> exp.Select:
+    """SELECT user_id, variant of NAME's members at T."""
+    ev = evaluation(project, [name], dialect, as_of, resolver)
+    target = get_target(dialect)
+    segment = project.segments[name]
+    query = (
+        exp.select(col("user_id"), exp.alias_(variant(target, col("user_id"), name, segment.holdout), "variant"))
+        .from_(ev.final)
+        .where(col(segment_column(name)))
+    )
+    return ev.select(query)
+
+
+def compile_membership(
+    project: Project,
+    names: Iterable[str],
+    dialect: str,
+    as_of: datetime | exp.Expr,
+    resolver: Resolver | None = None,
+    candidates: exp.Query | None = None,
+) -> exp.Select:
+    """SELECT segment, user_id, variant for every member of every named segment."""
+    names = list(names)
+    ev = evaluation(project, names, dialect, as_of, resolver, candidates)
+    target = get_target(dialect)
+    parts = [
+        exp.select(
+            exp.alias_(literals.string(name), "segment"),
+            col("user_id"),
+            exp.alias_(variant(target, col("user_id"), name, project.segments[name].holdout), "variant"),
+        )
+        .from_(ev.final)
+        .where(col(segment_column(name)))
+        for name in names
+    ]
+    query: exp.Query = parts[0]
+    for part in parts[1:]:
+        query = exp.union(query, part, distinct=False)
+    wrapped = exp.select(col("segment"), col("user_id"), col("variant")).from_(query.subquery("members"))
+    return ev.select(wrapped)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.postgres import throwaway_postgres
+
+REQUIRE_ENGINES = os.environ.get("SEGWISE_REQUIRE_ENGINES") == "1"
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str]:
+    """A PostgreSQL DSN: SEGWISE_PG_DSN, or a server this session starts and stops."""
+    if os.environ.get("SEGWISE_PG_DSN"):
+        yield os.environ["SEGWISE_PG_DSN"]
+        return
+    try:
+        server = throwaway_postgres()
+        dsn = server.__enter__()
+    except Exception as exc:  # no binaries, not permitted, ...
+        if REQUIRE_ENGINES:
+            raise
+        pytest.skip(f"PostgreSQL unavailable on this machine: {exc}")
+    try:
+        yield dsn
+    finally:
+        server.__exit__(None, None, None)
+
+
+def _hypothesis_profiles() -> None:
+    from hypothesis import settings
+
+    settings.register_profile("dev", max_examples=60)
+    settings.register_profile("ci", max_examples=300)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+_hypothesis_profiles()

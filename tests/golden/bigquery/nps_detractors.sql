@@ -1,0 +1,81 @@
+WITH sw_users AS (
+  SELECT
+    CAST(u.user_id AS STRING) AS user_id
+  FROM demo_users AS u
+  WHERE
+    NOT u.user_id IS NULL
+), sw_events AS (
+  SELECT
+    user_id,
+    event_name,
+    ts,
+    p_score,
+    p_survey_id
+  FROM (
+    SELECT
+      CAST(e.user_id AS STRING) AS user_id,
+      e.event_name AS event_name,
+      CAST(e.occurred_at AS TIMESTAMP) AS ts,
+      CASE
+        WHEN REGEXP_CONTAINS(
+          JSON_EXTRACT_SCALAR(e.properties, '$.score'),
+          '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+        )
+        THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.score') AS FLOAT64)
+      END AS p_score,
+      JSON_EXTRACT_SCALAR(e.properties, '$.survey_id') AS p_survey_id,
+      e.event_id AS sw_event_id,
+      ROW_NUMBER() OVER (
+        PARTITION BY CAST(e.user_id AS STRING), e.event_id
+        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
+      ) AS sw_copy
+    FROM demo_events AS e
+    WHERE
+      NOT e.user_id IS NULL
+      AND CAST(e.occurred_at AS TIMESTAMP) <= CAST('2025-06-01 00:00:00' AS TIMESTAMP)
+  ) AS d
+  WHERE
+    sw_event_id IS NULL OR sw_copy = 1
+), sw_features AS (
+  SELECT
+    user_id,
+    COUNT(
+      CASE
+        WHEN event_name = 'survey_completed'
+        AND COALESCE(p_score <= 6, FALSE)
+        AND COALESCE(p_survey_id = 'nps', FALSE)
+        THEN 1
+      END
+    ) AS f_count_e0a8e10f3d
+  FROM sw_events
+  GROUP BY
+    user_id
+), sw_base AS (
+  SELECT
+    ids.user_id,
+    COALESCE(f.f_count_e0a8e10f3d, 0) AS f_count_e0a8e10f3d
+  FROM (
+    SELECT
+      user_id
+    FROM sw_users
+    UNION DISTINCT
+    SELECT
+      user_id
+    FROM sw_features
+  ) AS ids
+  LEFT JOIN sw_users AS u
+    ON u.user_id = ids.user_id
+  LEFT JOIN sw_features AS f
+    ON f.user_id = ids.user_id
+), sw_layer_1 AS (
+  SELECT
+    *,
+    COALESCE(f_count_e0a8e10f3d >= 1, FALSE) AS s_nps_detractors
+  FROM sw_base
+)
+SELECT
+  user_id,
+  CAST(NULL AS STRING) AS variant
+FROM sw_layer_1
+WHERE
+  s_nps_detractors;

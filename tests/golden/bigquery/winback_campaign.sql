@@ -1,0 +1,98 @@
+WITH sw_users AS (
+  SELECT
+    CAST(u.user_id AS STRING) AS user_id,
+    CAST(u.signup_at AS TIMESTAMP) AS t_signup_at
+  FROM demo_users AS u
+  WHERE
+    NOT u.user_id IS NULL
+), sw_events AS (
+  SELECT
+    user_id,
+    event_name,
+    ts
+  FROM (
+    SELECT
+      CAST(e.user_id AS STRING) AS user_id,
+      e.event_name AS event_name,
+      CAST(e.occurred_at AS TIMESTAMP) AS ts,
+      e.event_id AS sw_event_id,
+      ROW_NUMBER() OVER (
+        PARTITION BY CAST(e.user_id AS STRING), e.event_id
+        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
+      ) AS sw_copy
+    FROM demo_events AS e
+    WHERE
+      NOT e.user_id IS NULL
+      AND CAST(e.occurred_at AS TIMESTAMP) <= CAST('2025-06-01 00:00:00' AS TIMESTAMP)
+  ) AS d
+  WHERE
+    sw_event_id IS NULL OR sw_copy = 1
+), sw_features AS (
+  SELECT
+    user_id,
+    MAX(ts) AS f_last_seen_23f1a17008,
+    COUNT(CASE WHEN event_name = 'order_completed' THEN 1 END) AS f_count_7c6e1b6459,
+    COUNT(
+      CASE
+        WHEN event_name = 'order_completed'
+        AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '90' DAY
+        THEN 1
+      END
+    ) AS f_count_7c77b8d158
+  FROM sw_events
+  GROUP BY
+    user_id
+), sw_base AS (
+  SELECT
+    ids.user_id,
+    u.t_signup_at,
+    f.f_last_seen_23f1a17008 AS f_last_seen_23f1a17008,
+    COALESCE(f.f_count_7c6e1b6459, 0) AS f_count_7c6e1b6459,
+    COALESCE(f.f_count_7c77b8d158, 0) AS f_count_7c77b8d158
+  FROM (
+    SELECT
+      user_id
+    FROM sw_users
+    UNION DISTINCT
+    SELECT
+      user_id
+    FROM sw_features
+  ) AS ids
+  LEFT JOIN sw_users AS u
+    ON u.user_id = ids.user_id
+  LEFT JOIN sw_features AS f
+    ON f.user_id = ids.user_id
+), sw_layer_1 AS (
+  SELECT
+    *,
+    COALESCE(t_signup_at <= CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30' DAY, FALSE) AS s_established_users,
+    COALESCE(
+      f_last_seen_23f1a17008 <= CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '14' DAY,
+      FALSE
+    ) AS s_dormant_14d,
+    COALESCE(f_count_7c6e1b6459 >= 1, FALSE)
+    AND COALESCE(f_count_7c77b8d158 = 0, FALSE)
+    AND COALESCE(
+      f_last_seen_23f1a17008 <= CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30' DAY,
+      FALSE
+    ) AS s_churned
+  FROM sw_base
+), sw_layer_2 AS (
+  SELECT
+    *,
+    s_established_users AND s_dormant_14d AND NOT s_churned AS s_winback_campaign
+  FROM sw_layer_1
+)
+SELECT
+  user_id,
+  CASE
+    WHEN MOD(
+      CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 1, 1)) - 1 AS INT64) * 268435456 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 2, 1)) - 1 AS INT64) * 16777216 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 3, 1)) - 1 AS INT64) * 1048576 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 4, 1)) - 1 AS INT64) * 65536 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 5, 1)) - 1 AS INT64) * 4096 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 6, 1)) - 1 AS INT64) * 256 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 7, 1)) - 1 AS INT64) * 16 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 8, 1)) - 1 AS INT64) * 1,
+      100
+    ) < 10
+    THEN 'control'
+    ELSE 'treatment'
+  END AS variant
+FROM sw_layer_2
+WHERE
+  s_winback_campaign;

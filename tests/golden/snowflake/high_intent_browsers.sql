@@ -1,0 +1,79 @@
+WITH sw_users AS (
+  SELECT
+    CAST(u.user_id AS VARCHAR) AS user_id
+  FROM demo_users AS u
+  WHERE
+    NOT u.user_id IS NULL
+), sw_events AS (
+  SELECT
+    user_id,
+    event_name,
+    ts
+  FROM (
+    SELECT
+      CAST(e.user_id AS VARCHAR) AS user_id,
+      e.event_name AS event_name,
+      CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+      e.event_id AS sw_event_id,
+      ROW_NUMBER() OVER (
+        PARTITION BY CAST(e.user_id AS VARCHAR), e.event_id
+        ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
+      ) AS sw_copy
+    FROM demo_events AS e
+    WHERE
+      NOT e.user_id IS NULL
+      AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ)
+  ) AS d
+  WHERE
+    sw_event_id IS NULL OR sw_copy = 1
+), sw_features AS (
+  SELECT
+    user_id,
+    COUNT(
+      CASE
+        WHEN event_name = 'product_viewed'
+        AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ) - INTERVAL '2 DAY'
+        THEN 1
+      END
+    ) AS f_count_5f62a50e5a,
+    COUNT(
+      CASE
+        WHEN event_name = 'order_completed'
+        AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ) - INTERVAL '2 DAY'
+        THEN 1
+      END
+    ) AS f_count_110209015e
+  FROM sw_events
+  GROUP BY
+    user_id
+), sw_base AS (
+  SELECT
+    ids.user_id,
+    COALESCE(f.f_count_5f62a50e5a, 0) AS f_count_5f62a50e5a,
+    COALESCE(f.f_count_110209015e, 0) AS f_count_110209015e
+  FROM (
+    SELECT
+      user_id
+    FROM sw_users
+    UNION
+    SELECT
+      user_id
+    FROM sw_features
+  ) AS ids
+  LEFT JOIN sw_users AS u
+    ON u.user_id = ids.user_id
+  LEFT JOIN sw_features AS f
+    ON f.user_id = ids.user_id
+), sw_layer_1 AS (
+  SELECT
+    *,
+    COALESCE(f_count_5f62a50e5a >= 3, FALSE)
+    AND COALESCE(f_count_110209015e = 0, FALSE) AS s_high_intent_browsers
+  FROM sw_base
+)
+SELECT
+  user_id,
+  CAST(NULL AS VARCHAR) AS variant
+FROM sw_layer_1
+WHERE
+  s_high_intent_browsers;

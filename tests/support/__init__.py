@@ -1,0 +1,1 @@
+"""Test support: throwaway engines and data loading."""
