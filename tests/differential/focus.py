@@ -86,11 +86,19 @@ def aimed(
     rules: list[Any],
     as_of: datetime,
     config: dict[str, Any],
+    later: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Re-aim about half the events at the rules' names and instants, keeping copies exact."""
+    """Re-aim about half the events at the rules' names and instants, keeping copies exact.
+
+    With `later`, aim at the edges as they stand at `as_of` and at `later` (but not at
+    `later` itself): the events between cross an edge when T moves from one to the other."""
     users, events = data
     ev = config["sources"]["events"]
     instants = hot_instants(rules, as_of, config)
+    if later is not None:
+        instants = sorted(
+            set(instants) | {i for i in hot_instants(rules, later, config) if abs(i - later).total_seconds() > 1}
+        )
     names = sorted({e for r in rules for e in _events(r)}) or ["product_viewed"]
     out: list[dict[str, Any]] = []
     first: dict[tuple[Any, Any], dict[str, Any]] = {}

@@ -28,6 +28,8 @@ def load_tables(
     for name, spec in ucfg["traits"].items():
         kind, column = _trait_type(spec)
         ucols[column or name] = SQL_TYPES[kind]
+    if ucfg.get("updated_at"):
+        ucols[ucfg["updated_at"]] = "timestamp"
     ecols = {
         ecfg["user_id"]: _id_type(events, ecfg["user_id"]),
         ecfg["name"]: "varchar",

@@ -50,7 +50,7 @@ def users_cte(
         select = select.select(exp.alias_(typed(target, col(trait.column, "u"), trait.type), trait_column(name)))
     where: exp.Expr = exp.not_(exp.Is(this=col(users.id, "u"), expression=exp.Null()))
     if candidates is not None:
-        where = exp.and_(where, exp.In(this=text_id(target, col(users.id, "u")), query=candidates.copy()))
+        where = exp.and_(where, exp.In(this=text_id(target, col(users.id, "u")), query=candidates.copy().subquery()))
     return select.from_(exp.alias_(table, "u", table=True)).where(where)
 
 
@@ -111,7 +111,7 @@ def events_cte(
         exp.LTE(this=ts.copy(), expression=as_of.copy()),
     )
     if candidates is not None:
-        where = exp.and_(where, exp.In(this=text_id(target, col(ev.user_id, "e")), query=candidates.copy()))
+        where = exp.and_(where, exp.In(this=text_id(target, col(ev.user_id, "e")), query=candidates.copy().subquery()))
     source = exp.alias_(table, "e", table=True)
     if ev.id is None:
         return exp.select(*columns).from_(source).where(where)

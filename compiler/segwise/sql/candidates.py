@@ -1,0 +1,206 @@
+"""Which users an incremental run must re-evaluate (SPEC §5).
+
+Between the previous run's T (`prev`) and this run's T, a user's result can change only
+when one of these happens:
+
+- new or late events arrive: `loaded_at` past the previous run's watermark or, without
+  `loaded_at`, a timestamp after `prev - lookback`. Events with `prev < ts <= T` also count,
+  since they were loaded earlier but are only now in range;
+- the user's row changed: `updated_at` past the previous watermark. Without `updated_at`,
+  every row may have changed, so every user in the users relation is a candidate;
+- an event crosses a window edge as T moves: for an edge at `T - d`, an event with
+  `prev - d < ts <= T - d`. This covers windows, regularity periods, the first step of a
+  sequence, the wait of an absent step, and relative first_seen/last_seen measures;
+- a timestamp trait crosses a relative bound (`more_than_ago`, `less_than_ago`, `in_next`);
+- RFM scores rank the whole population, so anyone with a qualifying event in
+  `(prev - within, T]` is a candidate.
+
+Every other user's rules read the same inputs at `prev` and at T, so their membership stands.
+The test suite checks this claim: membership carried forward plus the re-evaluated
+candidates equals a full evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from segwise.config import BUILTIN_TRAITS, Project
+from segwise.rules.nodes import (
+    AgoWindow,
+    AllOf,
+    AnyOf,
+    Condition,
+    EventCondition,
+    Measure,
+    Not,
+    Regularity,
+    RfmCondition,
+    SequenceCondition,
+    TraitCondition,
+)
+from segwise.rules.predicates import RelativeTime, RelOp
+from segwise.rules.values import Duration, ValueType
+from segwise.sql import literals
+from segwise.sql.dialects import Target, get_target
+from segwise.sql.plan import build_plan
+from segwise.sql.relations import Resolver, direct
+from segwise.sql.staging import col, text_id, typed
+
+# A moving edge: the instant `T - offset` (offset may be negative: `T + d` for in_next).
+Edge = int  # seconds
+
+
+@dataclass(frozen=True)
+class Watermarks:
+    """What the previous run saw. Expressions: literals in tests, dbt Jinja in models."""
+
+    prev_as_of: exp.Expr
+    loaded_after: exp.Expr | None = None  # events with loaded_at > this are new
+    new_since: exp.Expr | None = None  # without loaded_at: events with ts > this are new
+    updated_after: exp.Expr | None = None  # users with updated_at > this changed
+
+
+@dataclass
+class Edges:
+    """Moving edges per event name (None: any event) and per timestamp trait."""
+
+    events: dict[str | None, set[Edge]] = field(default_factory=dict)
+    traits: dict[str, set[Edge]] = field(default_factory=dict)
+    rfm: bool = False
+
+    def event(self, name: str | None, *offsets: int) -> None:
+        self.events.setdefault(name, set()).update(offsets)
+
+
+def _relative_offsets(pred: RelativeTime) -> Iterator[int]:
+    """Edges of a relative predicate: `T - d` (ago forms), `T` (less_than_ago's `<= T`,
+    in_next's `T <=`) and `T + d` (in_next)."""
+    if pred.op is RelOp.IN_NEXT:
+        yield 0
+        yield -pred.duration.seconds
+    else:
+        yield pred.duration.seconds
+        if pred.op is RelOp.LESS_THAN_AGO:
+            yield 0
+
+
+def _walk(cond: Condition, edges: Edges) -> None:
+    match cond:
+        case AllOf(items=items) | AnyOf(items=items):
+            for item in items:
+                _walk(item, edges)
+        case Not(item=item):
+            _walk(item, edges)
+        case TraitCondition(trait=trait, predicate=RelativeTime() as pred):
+            if trait in BUILTIN_TRAITS:  # first/last_seen_at: any event's timestamp
+                edges.event(None, *_relative_offsets(pred))
+            else:
+                edges.traits.setdefault(trait, set()).update(_relative_offsets(pred))
+        case EventCondition(filter=flt, measure=Regularity() as reg):
+            edges.event(flt.event, *(i * reg.every.seconds for i in range(1, reg.periods + 1)))
+        case EventCondition(filter=flt, measure=Measure(predicate=pred), window=window):
+            if isinstance(window, AgoWindow):
+                edges.event(flt.event, window.start.seconds, window.end.seconds)
+            if isinstance(pred, RelativeTime):
+                edges.event(flt.event, *_relative_offsets(pred))
+        case SequenceCondition(steps=steps, within=within):
+            names = {s.filter.event for s in steps}
+            for name in names:
+                if within is not None:
+                    edges.event(name, within.seconds)
+                for step in steps:
+                    if step.absent and step.within is not None:
+                        edges.event(name, step.within.seconds)
+        case RfmCondition():
+            edges.rfm = True
+        case _:
+            pass
+
+
+def _crossed(ts: exp.Expr, offset: int, t: exp.Expr, prev: exp.Expr) -> exp.Expr:
+    """prev - offset <= ts <= T - offset: the edge passed over ts. Closed at both ends, so
+    it covers `<` and `<=` edges alike (a candidate too many costs little; one too few is
+    a wrong answer)."""
+    d = Duration(abs(offset))
+    shift = literals.minus if offset >= 0 else literals.plus
+    return exp.and_(
+        exp.GTE(this=ts.copy(), expression=shift(prev, d)),
+        exp.LTE(this=ts.copy(), expression=shift(t, d)),
+    )
+
+
+def candidates_query(
+    project: Project,
+    names: list[str],
+    dialect: str,
+    as_of: exp.Expr,
+    marks: Watermarks,
+    resolver: Resolver | None = None,
+) -> exp.Query:
+    """SELECT user_id of every user whose membership in `names` can differ between
+    `marks.prev_as_of` and `as_of`."""
+    target: Target = get_target(dialect)
+    resolve = resolver or direct()
+    config = project.config
+    plan = build_plan(project, names)
+    edges = Edges()
+    for segment in plan.segments:
+        _walk(segment.rule, edges)
+
+    ev = config.events
+    ts = typed(target, col(ev.timestamp, "e"), ValueType.TIMESTAMP)
+    prev = marks.prev_as_of
+    reasons: list[exp.Expr] = [_crossed(ts, 0, as_of, prev)]  # prev <= ts <= T: newly in range
+    if ev.loaded_at is not None and marks.loaded_after is not None:
+        reasons.append(exp.GT(this=col(ev.loaded_at, "e"), expression=marks.loaded_after.copy()))
+    elif marks.new_since is not None:
+        reasons.append(exp.GT(this=ts.copy(), expression=marks.new_since.copy()))
+    for name, offsets in sorted(edges.events.items(), key=lambda kv: kv[0] or ""):
+        crossings = [_crossed(ts, off, as_of, prev) for off in sorted(offsets) if off != 0]
+        if not crossings:
+            continue
+        crossed = exp.or_(*crossings) if len(crossings) > 1 else crossings[0]
+        if name is not None:
+            crossed = exp.and_(exp.EQ(this=col(ev.name, "e"), expression=literals.string(name)), crossed)
+        reasons.append(crossed)
+    if edges.rfm and config.rfm is not None:
+        rfm_window = exp.and_(
+            exp.EQ(this=col(ev.name, "e"), expression=literals.string(config.rfm.event)),
+            exp.GT(this=ts.copy(), expression=literals.minus(prev, config.rfm.within)),
+            exp.LTE(this=ts.copy(), expression=as_of.copy()),
+        )
+        reasons.append(rfm_window)
+    from_events = (
+        exp.select(exp.alias_(text_id(target, col(ev.user_id, "e")), "user_id"))
+        .from_(exp.alias_(resolve(ev.relation), "e", table=True))
+        .where(
+            exp.and_(
+                exp.not_(exp.Is(this=col(ev.user_id, "e"), expression=exp.Null())),
+                exp.or_(*reasons),
+            )
+        )
+    )
+
+    users = config.users
+    user_reasons: list[exp.Expr] = []
+    if users.updated_at is None or marks.updated_after is None:
+        user_reasons.append(exp.true())  # any row may have changed
+    else:
+        user_reasons.append(exp.GT(this=col(users.updated_at, "u"), expression=marks.updated_after.copy()))
+    for trait, offsets in sorted(edges.traits.items()):
+        value = typed(target, col(users.traits[trait].column, "u"), ValueType.TIMESTAMP)
+        user_reasons.extend(_crossed(value, off, as_of, prev) for off in sorted(offsets))
+    from_users = (
+        exp.select(exp.alias_(text_id(target, col(users.id, "u")), "user_id"))
+        .from_(exp.alias_(resolve(users.relation), "u", table=True))
+        .where(
+            exp.and_(
+                exp.not_(exp.Is(this=col(users.id, "u"), expression=exp.Null())),
+                exp.or_(*user_reasons) if len(user_reasons) > 1 else user_reasons[0],
+            )
+        )
+    )
+    return exp.union(from_events, from_users, distinct=True)
