@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from segwise.dbt import generate as generation
 from segwise.errors import SegwiseError, ValidationError, did_you_mean
 from segwise.loading import load_project
 from segwise.rules.values import parse_iso
@@ -83,3 +84,39 @@ def compile_command(name: str, dialect: str, as_of: str | None, config_path: Pat
         err.print(f"error: {exc}", markup=False)
         sys.exit(1)
     out.print(TARGETS[dialect].sql(query) + ";", markup=False)
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the generated models are stale.")
+@click.option(
+    "--project-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The dbt project to write into (default: the directory of the config).",
+)
+@CONFIG_OPTION
+def generate(check: bool, project_dir: Path | None, config_path: Path) -> None:
+    """Write the dbt models for every definition under models_path."""
+    try:
+        project = load_project(config_path)
+    except ValidationError as exc:
+        for diagnostic in exc.diagnostics:
+            err.print(str(diagnostic), markup=False)
+        sys.exit(1)
+    except SegwiseError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(1)
+    root = project_dir or config_path.parent
+    todo = generation.plan(project, root)
+    if check:
+        for path in sorted(todo.write):
+            out.print(f"stale: {path}", markup=False)
+        for path in todo.delete:
+            out.print(f"obsolete: {path}", markup=False)
+        if todo.stale:
+            err.print("generated models are stale: run `segwise generate`")
+            sys.exit(1)
+        out.print(f"ok: {todo.unchanged} generated files up to date")
+        return
+    generation.apply(todo)
+    out.print(f"wrote {len(todo.write)} files, removed {len(todo.delete)}, {todo.unchanged} unchanged")

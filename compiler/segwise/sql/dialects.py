@@ -50,7 +50,7 @@ class RegexSearch(exp.Expression, exp.Func):
 class Template(exp.Expression):
     """Text emitted verbatim: only for dbt Jinja the generator itself writes (never user input)."""
 
-    arg_types: ClassVar[dict[str, bool]] = {"this": True}
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "alias": False}
 
 
 def _lit(value: str) -> str:
@@ -101,7 +101,8 @@ def _regex_snowflake(gen: Generator, e: RegexSearch) -> str:
 
 
 def _template(gen: Generator, e: Template) -> str:
-    return str(e.this)
+    alias = e.args.get("alias")
+    return f"{e.this} AS {gen.sql(alias)}" if alias else str(e.this)
 
 
 def _transforms(base: type[Generator], **fixes: Any) -> dict[type[exp.Expr], Any]:

@@ -28,7 +28,7 @@ from segwise.sql.plan import Plan, build_plan, references, sequence_column
 from segwise.sql.relations import Resolver, direct
 from segwise.sql.rfm import rfm_ctes
 from segwise.sql.sequences import sequence_ctes
-from segwise.sql.staging import col, events_cte, trait_column, users_cte
+from segwise.sql.staging import Restriction, col, events_cte, trait_column, users_cte
 
 RFM_COLUMNS = ["recency_days", "frequency", "monetary", "r", "f", "m", "tier"]
 
@@ -68,7 +68,7 @@ def evaluation(
     dialect: str,
     as_of: datetime | exp.Expr,
     resolver: Resolver | None = None,
-    candidates: exp.Query | None = None,
+    candidates: exp.Query | Restriction | None = None,
 ) -> Evaluation:
     """Everything needed to decide membership of `names` (and what they reference) at T.
 
@@ -78,6 +78,8 @@ def evaluation(
     target = get_target(dialect)
     resolve = resolver or direct()
     t = _as_of(target, as_of)
+    if isinstance(candidates, exp.Query):
+        candidates = Restriction(candidates)
     config = project.config
     plan = build_plan(project, names)
     if not plan.segments:

@@ -6,6 +6,8 @@ timestamps, doubles and booleans, whatever the warehouse columns are.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlglot import exp
 
 from segwise.config import Config, FlatProperties, JsonProperties
@@ -40,8 +42,21 @@ def property_column(prop: str) -> str:
     return f"p_{prop}"
 
 
+@dataclass(frozen=True)
+class Restriction:
+    """Evaluate only the users `ids` selects; when `unless` is true (dbt's full mode, a
+    template), everyone. Constant `TRUE OR ...` folds away in every engine's planner."""
+
+    ids: exp.Query
+    unless: exp.Expr | None = None
+
+    def condition(self, user_id: exp.Expr) -> exp.Expr:
+        test: exp.Expr = exp.In(this=user_id, query=self.ids.copy().subquery())
+        return exp.or_(self.unless.copy(), test) if self.unless is not None else test
+
+
 def users_cte(
-    target: Target, config: Config, table: exp.Expr, traits: list[str], candidates: exp.Query | None
+    target: Target, config: Config, table: exp.Expr, traits: list[str], candidates: Restriction | None
 ) -> exp.Select:
     users = config.users
     select = exp.select(exp.alias_(text_id(target, col(users.id, "u")), "user_id"))
@@ -50,7 +65,7 @@ def users_cte(
         select = select.select(exp.alias_(typed(target, col(trait.column, "u"), trait.type), trait_column(name)))
     where: exp.Expr = exp.not_(exp.Is(this=col(users.id, "u"), expression=exp.Null()))
     if candidates is not None:
-        where = exp.and_(where, exp.In(this=text_id(target, col(users.id, "u")), query=candidates.copy().subquery()))
+        where = exp.and_(where, candidates.condition(text_id(target, col(users.id, "u"))))
     return select.from_(exp.alias_(table, "u", table=True)).where(where)
 
 
@@ -94,7 +109,7 @@ def events_cte(
     table: exp.Expr,
     properties: dict[str, ValueType],
     as_of: exp.Expr,
-    candidates: exp.Query | None,
+    candidates: Restriction | None,
 ) -> exp.Select:
     """Events with ts <= T and a user id, one row per event id (SPEC: an id seen twice counts once)."""
     ev = config.events
@@ -111,7 +126,7 @@ def events_cte(
         exp.LTE(this=ts.copy(), expression=as_of.copy()),
     )
     if candidates is not None:
-        where = exp.and_(where, exp.In(this=text_id(target, col(ev.user_id, "e")), query=candidates.copy().subquery()))
+        where = exp.and_(where, candidates.condition(text_id(target, col(ev.user_id, "e"))))
     source = exp.alias_(table, "e", table=True)
     if ev.id is None:
         return exp.select(*columns).from_(source).where(where)

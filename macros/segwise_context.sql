@@ -1,0 +1,118 @@
+{#- What this run is: T, the previous run, the watermarks, and the mode.
+
+    mode  full         first run, --full-refresh, or a definition added, changed or removed
+          incremental  re-evaluate only the candidate users (compiler/segwise/sql/candidates.py)
+          noop         T equals the last run's T: nothing may change (SPEC §5)
+
+    A T older than the last run's is an error. Values are returned both as text and as SQL
+    literals (sw.as_of, sw.prev_as_of, ...), which the generated model SQL uses. -#}
+
+{% macro ts_text(value) %}
+  {#- A timestamp from a query result or a var as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC), so
+      texts compare in time order. -#}
+  {%- if value is none -%}{{ return(none) }}{%- endif -%}
+  {%- if value.strftime is defined -%}
+    {%- if value.tzinfo is not none -%}
+      {%- set value = value.astimezone(modules.pytz.utc).replace(tzinfo=none) -%}
+    {%- endif -%}
+    {{ return(value.strftime('%Y-%m-%d %H:%M:%S.%f')) }}
+  {%- endif -%}
+  {%- set text = (value | string) | replace('T', ' ') -%}
+  {%- set match = modules.re.match('^(\\d{4}-\\d{2}-\\d{2})( (\\d{2}:\\d{2}:\\d{2})(\\.(\\d{1,6}))?)?', text) -%}
+  {%- if match is none -%}
+    {{ exceptions.raise_compiler_error("segwise: cannot read the timestamp '" ~ text ~ "'") }}
+  {%- endif -%}
+  {%- set clock = match.group(3) or '00:00:00' -%}
+  {%- set fraction = ((match.group(5) or '') ~ '000000')[:6] -%}
+  {{ return(match.group(1) ~ ' ' ~ clock ~ '.' ~ fraction) }}
+{% endmacro %}
+
+{% macro ts_sql(text) %}
+  {#- A timestamp literal of the adapter's UTC timestamp type. -#}
+  {%- set shown = text[:19] if text.endswith('.000000') else text -%}
+  {{ return("cast('" ~ shown ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+{% endmacro %}
+
+{% macro as_of_text() %}
+  {%- set given = var('segwise_as_of', none) -%}
+  {%- if given is none or given == '' -%}
+    {{ return(segwise.ts_text(run_started_at.replace(microsecond=0))) }}
+  {%- endif -%}
+  {%- if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}:\\d{2})?$', given | string) -%}
+    {{ exceptions.raise_compiler_error("segwise: var segwise_as_of must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC), got '" ~ given ~ "'") }}
+  {%- endif -%}
+  {{ return(segwise.ts_text(given)) }}
+{% endmacro %}
+
+{% macro lookback_seconds() %}
+  {%- set text = var('segwise_lookback', '3d') | string -%}
+  {%- set match = modules.re.match('^(\\d+)([smhdw])$', text) -%}
+  {%- if match is none -%}
+    {{ exceptions.raise_compiler_error("segwise: var segwise_lookback must be a duration like 3d or 36h, got '" ~ text ~ "'") }}
+  {%- endif -%}
+  {{ return(match.group(1) | int * {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}[match.group(2)]) }}
+{% endmacro %}
+
+{% macro context() %}
+  {%- set as_of = segwise.as_of_text() -%}
+  {%- set sw = {'as_of_text': as_of, 'mode': 'full', 'why': 'first run', 'prev_text': none,
+                'loaded_text': none, 'updated_text': none} -%}
+  {%- set reset = flags.FULL_REFRESH and var('segwise_reset_history', false) -%}
+  {%- if execute and not reset -%}
+    {%- set runs = segwise.state_relation('segwise_runs') -%}
+    {%- if adapter.get_relation(database=runs.database, schema=runs.schema, identifier=runs.identifier) is not none -%}
+      {%- set last = run_query("select as_of, max_loaded_at, max_updated_at from " ~ runs ~ " order by as_of desc limit 1") -%}
+      {%- if last.rows | length > 0 -%}
+        {%- set prev = segwise.ts_text(last.rows[0][0]) -%}
+        {%- do sw.update({'prev_text': prev, 'loaded_text': segwise.ts_text(last.rows[0][1]),
+                          'updated_text': segwise.ts_text(last.rows[0][2])}) -%}
+        {%- if as_of < prev -%}
+          {{ exceptions.raise_compiler_error("segwise: T = " ~ as_of[:19] ~ " is older than the last run's T = " ~ prev[:19] ~ ". Runs must move forward in time; to rebuild history from an earlier T, run with --full-refresh --vars '{segwise_reset_history: true, segwise_as_of: ...}'.") }}
+        {%- elif flags.FULL_REFRESH -%}
+          {%- do sw.update({'mode': 'full', 'why': '--full-refresh'}) -%}
+        {%- elif as_of == prev -%}
+          {%- do sw.update({'mode': 'noop', 'why': 'T equals the last run'}) -%}
+        {%- else -%}
+          {%- set changed = segwise.definitions_changed() -%}
+          {%- if changed -%}
+            {%- do sw.update({'mode': 'full', 'why': 'definitions changed: ' ~ (changed | join(', '))}) -%}
+          {%- else -%}
+            {%- do sw.update({'mode': 'incremental', 'why': 'new data and moving windows'}) -%}
+          {%- endif -%}
+        {%- endif -%}
+      {%- endif -%}
+    {%- endif -%}
+  {%- endif -%}
+  {%- set full = sw.mode != 'incremental' -%}
+  {%- set prev_sql = segwise.ts_sql(sw.prev_text or as_of) -%}
+  {%- set lookback = modules.datetime.timedelta(seconds=segwise.lookback_seconds()) -%}
+  {%- set prev_dt = modules.datetime.datetime.strptime(sw.prev_text or as_of, '%Y-%m-%d %H:%M:%S.%f') -%}
+  {%- do sw.update({
+      'full': full,
+      'full_sql': 'TRUE' if full else 'FALSE',
+      'incremental_sql': 'FALSE' if full else 'TRUE',
+      'as_of': segwise.ts_sql(as_of),
+      'prev_as_of': prev_sql,
+      'loaded_after': segwise.ts_sql(sw.loaded_text) if sw.loaded_text else prev_sql,
+      'updated_after': segwise.ts_sql(sw.updated_text) if sw.updated_text else prev_sql,
+      'new_since': segwise.ts_sql(segwise.ts_text(prev_dt - lookback)),
+  }) -%}
+  {{ return(sw) }}
+{% endmacro %}
+
+{% macro definitions_changed() %}
+  {#- Segments added, edited or removed since the last run, by definition hash. -#}
+  {%- set current = config.get('segwise_hashes') or {} -%}
+  {%- set state = segwise.state_relation('segwise_segments') -%}
+  {%- set previous = {} -%}
+  {%- for row in run_query("select segment, definition_hash from " ~ state).rows -%}
+    {%- do previous.update({row[0]: row[1]}) -%}
+  {%- endfor -%}
+  {%- set changed = [] -%}
+  {%- for name in (current.keys() | list) + (previous.keys() | list) -%}
+    {%- if current.get(name) != previous.get(name) and name not in changed -%}
+      {%- do changed.append(name) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return(changed | sort) }}
+{% endmacro %}
