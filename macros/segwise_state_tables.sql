@@ -52,9 +52,11 @@ where 1 = 0
     {%- endfor %}
     )
   {% endset %}
-  {% do run_query(ddl) %}
+  {% do segwise.execute(ddl) %}
 {% endmacro %}
 
-{% macro drop_state_table(name) %}
-  {% do run_query("drop table if exists " ~ segwise.state_relation(name)) %}
+{#- Run a statement inside dbt's transaction (run_query would not begin one on PostgreSQL,
+    and the materialization's commit must cover every statement). -#}
+{% macro execute(sql) %}
+  {% call statement('segwise_statement', auto_begin=True) %}{{ sql }}{% endcall %}
 {% endmacro %}

@@ -125,6 +125,7 @@ class Config:
     models_path: str = "models/segwise"
     rfm: RfmConfig | None = None
     path: str = "segwise.yml"
+    model_prefix: str = ""  # generated dbt model names start with it
 
     def trait_type(self, name: str) -> ValueType | None:
         if name in BUILTIN_TRAITS:

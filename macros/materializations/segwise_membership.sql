@@ -2,7 +2,7 @@
     state table in one transaction (SPEC §5).
 
     1. Create the state tables that do not exist yet. With --full-refresh and
-       var segwise_reset_history, drop them first; otherwise a full refresh keeps history.
+       var segwise_reset_history, empty them; otherwise a full refresh keeps history.
     2. Stage the model SQL's rows (scope, members, group labels, definitions, watermarks) in
        <this>__sw_eval, and the transitions against the current membership in <this>__sw_diff.
     3. Apply them in one transaction: changes, history, membership, sizes, groups, the run
@@ -15,32 +15,35 @@
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-  {%- if reset -%}
-    {%- for name in segwise.state_table_names() -%}{% do segwise.drop_state_table(name) %}{%- endfor -%}
-  {%- endif -%}
   {%- for name in segwise.state_table_names() -%}{% do segwise.create_state_table(name) %}{%- endfor -%}
+  {%- if reset -%}
+    {#- empty, not dropped: views (the seg_* models, the team's own) depend on these tables -#}
+    {%- for name in segwise.state_table_names() -%}
+      {% do segwise.execute("delete from " ~ segwise.state_relation(name) ~ " where 1 = 1") %}
+    {%- endfor -%}
+  {%- endif -%}
 
   {%- set target_relation = segwise.state_relation('segment_membership') -%}
   {{ log("segwise: T = " ~ sw.as_of_text[:19] ~ ", " ~ sw.mode ~ " run (" ~ sw.why ~ ")", info=true) }}
 
   {%- if sw.mode == 'noop' -%}
-    {% call statement('main') %}select 1 as nothing_to_do{% endcall %}
+    {% call statement('main', auto_begin=True) %}select 1 as nothing_to_do{% endcall %}
   {%- else -%}
     {%- set staged = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_eval', type='table') -%}
     {%- set diff = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_diff', type='table') -%}
-    {% do run_query("drop table if exists " ~ staged) %}
-    {% do run_query("drop table if exists " ~ diff) %}
-    {% do run_query(create_table_as(False, staged, sql)) %}
-    {% do run_query(create_table_as(False, diff, segwise.transitions_sql(staged, sw))) %}
+    {% do segwise.execute("drop table if exists " ~ staged) %}
+    {% do segwise.execute("drop table if exists " ~ diff) %}
+    {% do segwise.execute(create_table_as(False, staged, sql)) %}
+    {% do segwise.execute(create_table_as(False, diff, segwise.transitions_sql(staged, sw))) %}
     {%- set statements = segwise.apply_statements(staged, diff, sw) -%}
-    {% call statement('main') %}{{ segwise.in_transaction(statements) }}{% endcall %}
+    {% call statement('main', auto_begin=True) %}{{ segwise.in_transaction(statements) }}{% endcall %}
   {%- endif -%}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}
   {%- if sw.mode != 'noop' -%}
-    {% do run_query("drop table if exists " ~ staged) %}
-    {% do run_query("drop table if exists " ~ diff) %}
+    {% do segwise.execute("drop table if exists " ~ staged) %}
+    {% do segwise.execute("drop table if exists " ~ diff) %}
     {{ adapter.commit() }}
   {%- endif -%}
   {{ run_hooks(post_hooks, inside_transaction=False) }}

@@ -4,7 +4,7 @@
 
 {% materialization segwise_state, default %}
   {%- do segwise.create_state_table(this.identifier) -%}
-  {% call statement('main') %}select 1 as kept{% endcall %}
+  {% call statement('main', auto_begin=True) %}select 1 as kept{% endcall %}
   {{ adapter.commit() }}
   {{ return({'relations': [segwise.state_relation(this.identifier)]}) }}
 {% endmaterialization %}

@@ -94,9 +94,9 @@ def histories(draw: st.DrawFn) -> tuple[Any, ...]:
             donor = fresh_users[i % len(fresh_users)]
             row.update({k: v for k, v in donor.items() if k != "user_id"})
             row["updated_at"] = wm + timedelta(seconds=5)
-    known = {u["user_id"] for u in users2}
+    known = {str(u["user_id"]) for u in users2}  # ids are text: 7 and "7" are one user
     for row in fresh_users[: 0 if quiet else draw(st.integers(0, 2))]:
-        if row["user_id"] not in known:
+        if str(row["user_id"]) not in known:
             users2.append(dict(row, updated_at=wm + timedelta(seconds=6)))
     return config, segments, t1, (users, events), t2, (users2, events2), wm, watermarks, updated_at
 

@@ -20,6 +20,9 @@ class Engine:
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
+    def execute(self, sql: str) -> None:
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -35,8 +38,8 @@ def _cell(value: Any, sql_type: str) -> Any:
 class DuckEngine(Engine):
     dialect = "duckdb"
 
-    def __init__(self) -> None:
-        self.con = duckdb.connect()
+    def __init__(self, path: str = ":memory:") -> None:
+        self.con = duckdb.connect(path)
 
     def create(self, table: str, columns: dict[str, str], rows: Sequence[dict[str, Any]]) -> None:
         ddl = ", ".join(f'"{c}" {t}' for c, t in columns.items())
@@ -52,6 +55,9 @@ class DuckEngine(Engine):
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
 
+    def execute(self, sql: str) -> None:
+        self.con.execute(sql)
+
     def close(self) -> None:
         self.con.close()
 
@@ -64,14 +70,14 @@ class PostgresEngine(Engine):
 
     dialect = "postgres"
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, schema: str | None = None) -> None:
         import psycopg2
 
         self.con = psycopg2.connect(dsn)
         self.con.autocommit = True
-        self.schema = f"t_{uuid.uuid4().hex[:12]}"
+        self.schema = schema or f"t_{uuid.uuid4().hex[:12]}"
         with self.con.cursor() as cur:
-            cur.execute(f"CREATE SCHEMA {self.schema}")
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             cur.execute(f"SET search_path TO {self.schema}")
 
     def create(self, table: str, columns: dict[str, str], rows: Sequence[dict[str, Any]]) -> None:
@@ -90,6 +96,10 @@ class PostgresEngine(Engine):
         with self.con.cursor() as cur:
             cur.execute(sql)
             return list(cur.fetchall())
+
+    def execute(self, sql: str) -> None:
+        with self.con.cursor() as cur:
+            cur.execute(sql)
 
     def close(self) -> None:
         with self.con.cursor() as cur:

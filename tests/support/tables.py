@@ -44,5 +44,5 @@ def load_tables(
         ecols[props["column"]] = "json" if engine.dialect == "postgres" else "varchar"
     for prop, column in (props.get("columns") or {}).items():
         ecols[column] = SQL_TYPES[props.get("types", {}).get(prop, "string")]
-    engine.create(ucfg["relation"], ucols, users)
-    engine.create(ecfg["relation"], ecols, events)
+    engine.create(ucfg["relation"].split(".")[-1], ucols, users)
+    engine.create(ecfg["relation"].split(".")[-1], ecols, events)

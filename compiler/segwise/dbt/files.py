@@ -57,9 +57,19 @@ def _per_dialect(build: Callable[[str], exp.Expr]) -> str:
     return "".join(out)
 
 
+def _alias(project: Project, table: str) -> str:
+    """`, alias='table'` when model names carry the project's prefix: tables keep SPEC names."""
+    return f", alias='{table}'" if project.config.model_prefix else ""
+
+
+def _ref(project: Project, table: str) -> str:
+    return f"{{{{ ref('{project.config.model_prefix}{table}') }}}}"
+
+
 def membership_model(project: Project) -> str:
     hashes = {name: definition_hash(seg, project) for name, seg in sorted(project.segments.items())}
-    config = f"{{{{ config(materialized='segwise_membership', segwise_hashes={json.dumps(hashes)}) }}}}\n"
+    alias = _alias(project, "segment_membership")
+    config = f"{{{{ config(materialized='segwise_membership', segwise_hashes={json.dumps(hashes)}{alias}) }}}}\n"
     context = "{%- set sw = segwise.context() %}\n"
     return HEADER + config + context + _per_dialect(lambda d: membership_model_sql(project, d))
 
@@ -82,26 +92,27 @@ def definitions_model(project: Project) -> str:
             query = exp.union(query, row, distinct=False)
         return query
 
-    config = "{{ config(materialized='table') }}\n-- depends_on: {{ ref('segment_membership') }}\n"
-    return HEADER + config + _per_dialect(build)
+    config = f"{{{{ config(materialized='table'{_alias(project, 'segment_definitions')}) }}}}\n"
+    depends = f"-- depends_on: {_ref(project, 'segment_membership')}\n"
+    return HEADER + config + depends + _per_dialect(build)
 
 
-def state_model(name: str) -> str:
+def state_model(project: Project, name: str) -> str:
     return (
         HEADER
-        + "{{ config(materialized='segwise_state') }}\n"
+        + f"{{{{ config(materialized='segwise_state'{_alias(project, name)}) }}}}\n"
         + "-- maintained by segment_membership in the same transaction as the membership itself\n"
-        + "-- depends_on: {{ ref('segment_membership') }}\n"
+        + f"-- depends_on: {_ref(project, 'segment_membership')}\n"
         + f"{{{{ segwise.state_table_sql('{name}') }}}}\n"
     )
 
 
-def segment_view(name: str) -> str:
+def segment_view(project: Project, name: str) -> str:
     return (
         HEADER
-        + "{{ config(materialized='view') }}\n"
+        + f"{{{{ config(materialized='view'{_alias(project, f'seg_{name}')}) }}}}\n"
         + "select user_id, variant, entered_at, evaluated_at\n"
-        + "from {{ ref('segment_membership') }}\n"
+        + f"from {_ref(project, 'segment_membership')}\n"
         + f"where segment = '{name}'\n"  # a validated name: [a-z][a-z0-9_]*
     )
 
@@ -220,10 +231,13 @@ def schema_yaml(project: Project) -> str:
         },
         {"name": "segwise_segments", "description": STATE_MODELS["segwise_segments"]},
     ]
+    prefix = project.config.model_prefix
+    for model in models:
+        model["name"] = f"{prefix}{model['name']}"
     for name in segments:
         seg = project.segments[name]
-        model: dict[str, object] = {
-            "name": f"seg_{name}",
+        model = {
+            "name": f"{prefix}seg_{name}",
             "description": inert_text(seg.description or f"Members of segment {name}."),
         }
         if seg.tags:
@@ -242,13 +256,14 @@ def schema_yaml(project: Project) -> str:
 
 def model_files(project: Project) -> dict[str, str]:
     """Relative path (under models_path) -> file text."""
+    p = project.config.model_prefix
     files = {
-        "segment_membership.sql": membership_model(project),
-        "segment_definitions.sql": definitions_model(project),
-        "_segwise.yml": schema_yaml(project),
+        f"{p}segment_membership.sql": membership_model(project),
+        f"{p}segment_definitions.sql": definitions_model(project),
+        f"_{p}segwise.yml": schema_yaml(project),
     }
     for name in STATE_MODELS:
-        files[f"{name}.sql"] = state_model(name)
+        files[f"{p}{name}.sql"] = state_model(project, name)
     for name in project.segments:
-        files[f"segments/seg_{name}.sql"] = segment_view(name)
+        files[f"segments/{p}seg_{name}.sql"] = segment_view(project, name)
     return files

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from segwise.config import (
@@ -36,7 +37,10 @@ from segwise.loading.relations import parse_relation
 from segwise.loading.yaml_source import YMap, YNode, YScalar, read_yaml_file
 from segwise.rules.values import ValueType
 
-CONFIG_KEYS = ("segments_path", "models_path", "sources", "rfm")
+# Generated model names start with it (tables keep their SPEC names through dbt aliases),
+# so two projects' generated models can live in one dbt graph (the demo inside a package).
+MODEL_PREFIX_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+CONFIG_KEYS = ("segments_path", "models_path", "model_prefix", "sources", "rfm")
 SOURCES_KEYS = ("users", "events")
 USERS_KEYS = ("relation", "id", "updated_at", "traits", "geo")
 EVENTS_KEYS = ("relation", "user_id", "name", "timestamp", "loaded_at", "id", "properties")
@@ -74,6 +78,8 @@ def parse_config(r: Reporter, root: YNode | None) -> Config | None:
     check_keys(r, m, CONFIG_KEYS, "the config")
     segments_path = _path(r, m, "segments_path", "segments")
     models_path = _path(r, m, "models_path", "models/segwise")
+    prefix_node = m.get("model_prefix")
+    model_prefix = "" if prefix_node is None else as_name(r, prefix_node, "model_prefix", MODEL_PREFIX_RE)
     sources = require(r, m, "sources", "the config")
     users = events = None
     if sources is not None and (sources_map := as_map(r, sources, "sources")) is not None:
@@ -84,11 +90,11 @@ def parse_config(r: Reporter, root: YNode | None) -> Config | None:
         events = _events(r, events_node) if events_node is not None else None
     rfm_node = m.get("rfm")
     rfm = _rfm(r, rfm_node, events) if rfm_node is not None else None
-    if users is None or events is None or segments_path is None or models_path is None:
+    if users is None or events is None or segments_path is None or models_path is None or model_prefix is None:
         return None
     if rfm_node is not None and rfm is None:
         return None
-    return Config(users, events, segments_path, models_path, rfm, path=r.file)
+    return Config(users, events, segments_path, models_path, rfm, path=r.file, model_prefix=model_prefix)
 
 
 def _path(r: Reporter, m: YMap, key: str, default: str) -> str | None:

@@ -49,8 +49,9 @@ from segwise.sql.plan import build_plan
 from segwise.sql.relations import Resolver, direct
 from segwise.sql.staging import col, text_id, typed
 
-# A moving edge: the instant `T - offset` (offset may be negative: `T + d` for in_next).
-Edge = int  # seconds
+# A moving edge: the instant `T - offset` seconds (negative for `T + d`, in_next), and
+# whether the test there is `value < edge` (in_next) rather than `value <= edge` / `> edge`.
+Edge = tuple[int, bool]
 
 
 @dataclass(frozen=True)
@@ -68,23 +69,23 @@ class Edges:
     """Moving edges per event name (None: any event) and per timestamp trait."""
 
     events: dict[str | None, set[Edge]] = field(default_factory=dict)
-    traits: dict[str, set[Edge]] = field(default_factory=dict)
+    traits: dict[str, set[Edge]] = field(default_factory=dict)  # timestamp traits
     rfm: bool = False
 
-    def event(self, name: str | None, *offsets: int) -> None:
-        self.events.setdefault(name, set()).update(offsets)
+    def event(self, name: str | None, *edges: int | Edge) -> None:
+        self.events.setdefault(name, set()).update(e if isinstance(e, tuple) else (e, False) for e in edges)
 
 
-def _relative_offsets(pred: RelativeTime) -> Iterator[int]:
+def _relative_offsets(pred: RelativeTime) -> Iterator[Edge]:
     """Edges of a relative predicate: `T - d` (ago forms), `T` (less_than_ago's `<= T`,
-    in_next's `T <=`) and `T + d` (in_next)."""
+    in_next's `T <=`) and `T + d` (in_next's `< T + d`)."""
     if pred.op is RelOp.IN_NEXT:
-        yield 0
-        yield -pred.duration.seconds
+        yield (0, True)
+        yield (-pred.duration.seconds, True)
     else:
-        yield pred.duration.seconds
+        yield (pred.duration.seconds, False)
         if pred.op is RelOp.LESS_THAN_AGO:
-            yield 0
+            yield (0, False)
 
 
 def _walk(cond: Condition, edges: Edges) -> None:
@@ -100,7 +101,7 @@ def _walk(cond: Condition, edges: Edges) -> None:
             else:
                 edges.traits.setdefault(trait, set()).update(_relative_offsets(pred))
         case EventCondition(filter=flt, measure=Regularity() as reg):
-            edges.event(flt.event, *(i * reg.every.seconds for i in range(1, reg.periods + 1)))
+            edges.event(flt.event, *(i * reg.every.seconds for i in range(0, reg.periods + 1)))
         case EventCondition(filter=flt, measure=Measure(predicate=pred), window=window):
             if isinstance(window, AgoWindow):
                 edges.event(flt.event, window.start.seconds, window.end.seconds)
@@ -120,15 +121,17 @@ def _walk(cond: Condition, edges: Edges) -> None:
             pass
 
 
-def _crossed(ts: exp.Expr, offset: int, t: exp.Expr, prev: exp.Expr) -> exp.Expr:
-    """prev - offset <= ts <= T - offset: the edge passed over ts. Closed at both ends, so
-    it covers `<` and `<=` edges alike (a candidate too many costs little; one too few is
-    a wrong answer)."""
+def _crossed(ts: exp.Expr, edge: Edge, t: exp.Expr, prev: exp.Expr) -> exp.Expr:
+    """The values the edge passed over while moving from `prev - offset` to `T - offset`:
+    (prev - o, T - o] for tests `v <= edge` / `v > edge`, [prev - o, T - o) for `v < edge`."""
+    offset, strict = edge
     d = Duration(abs(offset))
     shift = literals.minus if offset >= 0 else literals.plus
+    low: type[exp.Binary] = exp.GTE if strict else exp.GT
+    high: type[exp.Binary] = exp.LT if strict else exp.LTE
     return exp.and_(
-        exp.GTE(this=ts.copy(), expression=shift(prev, d)),
-        exp.LTE(this=ts.copy(), expression=shift(t, d)),
+        low(this=ts.copy(), expression=shift(prev, d)),
+        high(this=ts.copy(), expression=shift(t, d)),
     )
 
 
@@ -153,13 +156,13 @@ def candidates_query(
     ev = config.events
     ts = typed(target, col(ev.timestamp, "e"), ValueType.TIMESTAMP)
     prev = marks.prev_as_of
-    reasons: list[exp.Expr] = [_crossed(ts, 0, as_of, prev)]  # prev <= ts <= T: newly in range
+    reasons: list[exp.Expr] = [_crossed(ts, (0, False), as_of, prev)]  # prev < ts <= T: newly visible
     if ev.loaded_at is not None and marks.loaded_after is not None:
         reasons.append(exp.GT(this=col(ev.loaded_at, "e"), expression=marks.loaded_after.copy()))
     elif marks.new_since is not None:
         reasons.append(exp.GT(this=ts.copy(), expression=marks.new_since.copy()))
     for name, offsets in sorted(edges.events.items(), key=lambda kv: kv[0] or ""):
-        crossings = [_crossed(ts, off, as_of, prev) for off in sorted(offsets) if off != 0]
+        crossings = [_crossed(ts, edge, as_of, prev) for edge in sorted(offsets) if edge != (0, False)]
         if not crossings:
             continue
         crossed = exp.or_(*crossings) if len(crossings) > 1 else crossings[0]
@@ -192,7 +195,7 @@ def candidates_query(
         user_reasons.append(exp.GT(this=col(users.updated_at, "u"), expression=marks.updated_after.copy()))
     for trait, offsets in sorted(edges.traits.items()):
         value = typed(target, col(users.traits[trait].column, "u"), ValueType.TIMESTAMP)
-        user_reasons.extend(_crossed(value, off, as_of, prev) for off in sorted(offsets))
+        user_reasons.extend(_crossed(value, edge, as_of, prev) for edge in sorted(offsets))
     from_users = (
         exp.select(exp.alias_(text_id(target, col(users.id, "u")), "user_id"))
         .from_(exp.alias_(resolve(users.relation), "u", table=True))
