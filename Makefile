@@ -46,5 +46,16 @@ demo-incremental: install .dbt/profiles.yml
 	$(BIN)/dbt build --vars "{segwise_as_of: \"$$($(BIN)/python -m segwise.demo.next_as_of --data data)\"}"
 	$(BIN)/python -m segwise.demo.summary
 
+# The second demo, on real data: CDNOW purchases (1997-1998), RFM and recency/frequency
+# segments, segwise installed into a separate dbt project as a package.
+CDNOW_AS_OF ?= 1998-07-01T00:00:00
+demo-cdnow: install .dbt/profiles.yml
+	$(BIN)/python -m segwise.demo.cdnow --out data/cdnow
+	$(BIN)/segwise validate --config demos/cdnow/segwise.yml
+	$(BIN)/segwise generate --config demos/cdnow/segwise.yml
+	cd demos/cdnow && SEGWISE_DUCKDB_PATH=$(CURDIR)/cdnow.duckdb $(CURDIR)/$(BIN)/dbt deps && \
+	  SEGWISE_DUCKDB_PATH=$(CURDIR)/cdnow.duckdb $(CURDIR)/$(BIN)/dbt build --vars '{segwise_as_of: "$(CDNOW_AS_OF)"}'
+	$(BIN)/python -m segwise.demo.summary --database cdnow.duckdb
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache .dbt target data segwise.duckdb
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache .dbt target data segwise.duckdb cdnow.duckdb demos/cdnow/target demos/cdnow/dbt_packages

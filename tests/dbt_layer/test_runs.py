@@ -225,6 +225,7 @@ def test_generate_check_finds_stale_and_obsolete_models(tmp_path: Path) -> None:
     assert runner.invoke(segwise_cli, ["generate", "--check", "--config", cfg]).exit_code == 0
 
 
-def test_the_repository_models_are_generated_from_its_segments() -> None:
-    result = CliRunner().invoke(segwise_cli, ["generate", "--check", "--config", str(REPO / "segwise.yml")])
+@pytest.mark.parametrize("config", ["segwise.yml", "demos/cdnow/segwise.yml"])
+def test_the_repository_models_are_generated_from_its_segments(config: str) -> None:
+    result = CliRunner().invoke(segwise_cli, ["generate", "--check", "--config", str(REPO / config)])
     assert result.exit_code == 0, result.stdout

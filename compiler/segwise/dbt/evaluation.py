@@ -63,51 +63,55 @@ def membership_model_sql(project: Project, dialect: str) -> exp.Select:
         updated_after=_t(UPDATED_AFTER) if config.users.updated_at else None,
     )
     found = candidates_query(project, names, dialect, _t(AS_OF), marks, dbt_relations)
-    candidates = exp.select(col("user_id")).from_(found.subquery("c")).where(_t(INCREMENTAL))
-    restriction = Restriction(exp.select(col("user_id")).from_("sw_candidates"), unless=_t(FULL))
+    candidates = exp.select(col("user_id")).from_(found.subquery("c"), copy=False).where(_t(INCREMENTAL), copy=False)
+    restriction = Restriction(exp.select(col("user_id")).from_("sw_candidates", copy=False), unless=_t(FULL))
     ev = evaluation(project, names, dialect, _t(AS_OF), dbt_relations, restriction)
 
     null = exp.Null()
-    parts: list[exp.Select] = [_row(text, "scope", null, col("user_id"), null).from_("sw_candidates")]
+    parts: list[exp.Select] = [_row(text, "scope", null, col("user_id"), null).from_("sw_candidates", copy=False)]
     for name in names:
         holdout = project.segments[name].holdout
         parts.append(
             _row(text, "segment", literals.string(name), col("user_id"), variant(target, col("user_id"), name, holdout))
-            .from_(ev.final)
-            .where(col(segment_column(name)))
+            .from_(ev.final, copy=False)
+            .where(col(segment_column(name)), copy=False)
         )
     for group in sorted(project.groups.values(), key=lambda g: g.name):
         label = exp.Case(
             ifs=[exp.If(this=col(segment_column(s)), true=literals.string(s)) for s in group.priority],
             default=literals.string(group.fallback) if group.fallback else None,
         )
-        labelled = exp.select(col("user_id"), exp.alias_(label, "label")).from_(ev.final)
+        labelled = exp.select(col("user_id"), exp.alias_(label, "label")).from_(ev.final, copy=False)
         parts.append(
             _row(text, "group", literals.string(group.name), col("user_id"), col("label"))
-            .from_(labelled.subquery("g"))
-            .where(exp.not_(exp.Is(this=col("label"), expression=exp.Null())))
+            .from_(labelled.subquery("g"), copy=False)
+            .where(exp.not_(exp.Is(this=col("label"), expression=exp.Null())), copy=False)
         )
     for name in names:
         digest = definition_hash(project.segments[name], project)
         parts.append(_row(text, "definition", literals.string(name), null, literals.string(digest)))
-    parts.append(_row(text, "evaluated", literals.string("users"), null, exp.Count(this=exp.Star())).from_(ev.final))
+    parts.append(
+        _row(text, "evaluated", literals.string("users"), null, exp.Count(this=exp.Star())).from_(ev.final, copy=False)
+    )
     if config.events.loaded_at:
         loaded = exp.Max(this=col(config.events.loaded_at))
         parts.append(
             _row(text, "watermark", literals.string("loaded_at"), null, loaded).from_(
-                exp.alias_(dbt_relations(config.events.relation), "e", table=True)
+                exp.alias_(dbt_relations(config.events.relation), "e", table=True), copy=False
             )
         )
     if config.users.updated_at:
         updated = exp.Max(this=col(config.users.updated_at))
         parts.append(
             _row(text, "watermark", literals.string("updated_at"), null, updated).from_(
-                exp.alias_(dbt_relations(config.users.relation), "u", table=True)
+                exp.alias_(dbt_relations(config.users.relation), "u", table=True), copy=False
             )
         )
     union: exp.Query = parts[0]
     for part in parts[1:]:
-        union = exp.union(union, part, distinct=False)
-    query = exp.select(col("kind"), col("name"), col("user_id"), col("value")).from_(union.subquery("sw_rows"))
-    query = query.with_("sw_candidates", as_=candidates)
+        union = exp.union(union, part, distinct=False, copy=False)
+    query = exp.select(col("kind"), col("name"), col("user_id"), col("value")).from_(
+        union.subquery("sw_rows"), copy=False
+    )
+    query = query.with_("sw_candidates", as_=candidates, copy=False)
     return ev.select(query)

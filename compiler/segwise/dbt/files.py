@@ -89,7 +89,7 @@ def definitions_model(project: Project) -> str:
             rows.append(exp.select(*(exp.alias_(exp.cast(v, text), k) for k, v in values.items())))
         query: exp.Query = rows[0]
         for row in rows[1:]:
-            query = exp.union(query, row, distinct=False)
+            query = exp.union(query, row, distinct=False, copy=False)
         return query
 
     config = f"{{{{ config(materialized='table'{_alias(project, 'segment_definitions')}) }}}}\n"

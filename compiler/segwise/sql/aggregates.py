@@ -73,8 +73,8 @@ def feature_sql(target: Target, feature: EventFeature, as_of: exp.Expr) -> exp.E
 def features_cte(target: Target, features: list[EventFeature], as_of: exp.Expr) -> exp.Select:
     select = exp.select(col("user_id"))
     for feature in features:
-        select = select.select(exp.alias_(feature_sql(target, feature, as_of), feature.column))
-    return select.from_("sw_events").group_by(col("user_id"))
+        select = select.select(exp.alias_(feature_sql(target, feature, as_of), feature.column), copy=False)
+    return select.from_("sw_events", copy=False).group_by(col("user_id"), copy=False)
 
 
 def base_feature(feature: EventFeature, table: str) -> exp.Expr:

@@ -178,12 +178,13 @@ def candidates_query(
         reasons.append(rfm_window)
     from_events = (
         exp.select(exp.alias_(text_id(target, col(ev.user_id, "e")), "user_id"))
-        .from_(exp.alias_(resolve(ev.relation), "e", table=True))
+        .from_(exp.alias_(resolve(ev.relation), "e", table=True), copy=False)
         .where(
             exp.and_(
                 exp.not_(exp.Is(this=col(ev.user_id, "e"), expression=exp.Null())),
                 exp.or_(*reasons),
-            )
+            ),
+            copy=False,
         )
     )
 
@@ -198,12 +199,13 @@ def candidates_query(
         user_reasons.extend(_crossed(value, edge, as_of, prev) for edge in sorted(offsets))
     from_users = (
         exp.select(exp.alias_(text_id(target, col(users.id, "u")), "user_id"))
-        .from_(exp.alias_(resolve(users.relation), "u", table=True))
+        .from_(exp.alias_(resolve(users.relation), "u", table=True), copy=False)
         .where(
             exp.and_(
                 exp.not_(exp.Is(this=col(users.id, "u"), expression=exp.Null())),
                 exp.or_(*user_reasons) if len(user_reasons) > 1 else user_reasons[0],
-            )
+            ),
+            copy=False,
         )
     )
     return exp.union(from_events, from_users, distinct=True)

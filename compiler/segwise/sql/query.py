@@ -43,7 +43,7 @@ class Evaluation:
 
     def select(self, query: exp.Select) -> exp.Select:
         for name, cte in self.ctes:
-            query = query.with_(name, as_=cte)
+            query = query.with_(name, as_=cte, copy=False)
         return query
 
 
@@ -105,16 +105,20 @@ def evaluation(
         ctes.extend(rfm_ctes(target, config.rfm, rfm_events, t))
 
     ids = exp.union(
-        exp.select(col("user_id")).from_("sw_users"),
-        exp.select(col("user_id")).from_("sw_features"),
+        exp.select(col("user_id")).from_("sw_users", copy=False),
+        exp.select(col("user_id")).from_("sw_features", copy=False),
         distinct=True,
     )
     base = exp.select(col("user_id", "ids"))
-    base = base.select(*(col(trait_column(n), "u") for n in traits))
-    base = base.select(*(base_feature(f, "f") for f in features))
-    base = base.from_(ids.subquery("ids"))
-    base = base.join(exp.alias_(exp.to_table("sw_users"), "u", table=True), on=_same_user("u"), join_type="left")
-    base = base.join(exp.alias_(exp.to_table("sw_features"), "f", table=True), on=_same_user("f"), join_type="left")
+    base = base.select(*(col(trait_column(n), "u") for n in traits), copy=False)
+    base = base.select(*(base_feature(f, "f") for f in features), copy=False)
+    base = base.from_(ids.subquery("ids"), copy=False)
+    base = base.join(
+        exp.alias_(exp.to_table("sw_users"), "u", table=True), on=_same_user("u"), join_type="left", copy=False
+    )
+    base = base.join(
+        exp.alias_(exp.to_table("sw_features"), "f", table=True), on=_same_user("f"), join_type="left", copy=False
+    )
     if sequences:
         base = base.select(
             *(
@@ -123,23 +127,28 @@ def evaluation(
                     sequence_column(s),
                 )
                 for s in sequences
-            )
+            ),
+            copy=False,
         )
         base = base.join(
-            exp.alias_(exp.to_table("sw_sequences"), "q", table=True), on=_same_user("q"), join_type="left"
+            exp.alias_(exp.to_table("sw_sequences"), "q", table=True), on=_same_user("q"), join_type="left", copy=False
         )
     if plan.uses_rfm:
-        base = base.select(*(exp.alias_(col(c, "r"), f"rfm_{c}") for c in RFM_COLUMNS))
-        base = base.join(exp.alias_(exp.to_table("sw_rfm"), "r", table=True), on=_same_user("r"), join_type="left")
+        base = base.select(*(exp.alias_(col(c, "r"), f"rfm_{c}") for c in RFM_COLUMNS), copy=False)
+        base = base.join(
+            exp.alias_(exp.to_table("sw_rfm"), "r", table=True), on=_same_user("r"), join_type="left", copy=False
+        )
     ctes.append(("sw_base", base))
 
     previous = "sw_base"
     for n, layer in enumerate(_layers(plan.segments), start=1):
         select = exp.select(exp.Star())
         for seg in layer:
-            select = select.select(exp.alias_(condition_sql(target, config, seg.rule, t), segment_column(seg.name)))
+            select = select.select(
+                exp.alias_(condition_sql(target, config, seg.rule, t), segment_column(seg.name)), copy=False
+            )
         name = f"sw_layer_{n}"
-        ctes.append((name, select.from_(previous)))
+        ctes.append((name, select.from_(previous, copy=False)))
         previous = name
     return Evaluation(plan, ctes, previous)
 
@@ -161,8 +170,8 @@ def compile_segment(
     segment = project.segments[name]
     query = (
         exp.select(col("user_id"), exp.alias_(variant(target, col("user_id"), name, segment.holdout), "variant"))
-        .from_(ev.final)
-        .where(col(segment_column(name)))
+        .from_(ev.final, copy=False)
+        .where(col(segment_column(name)), copy=False)
     )
     return ev.select(query)
 
@@ -185,12 +194,12 @@ def compile_membership(
             col("user_id"),
             exp.alias_(variant(target, col("user_id"), name, project.segments[name].holdout), "variant"),
         )
-        .from_(ev.final)
-        .where(col(segment_column(name)))
+        .from_(ev.final, copy=False)
+        .where(col(segment_column(name)), copy=False)
         for name in names
     ]
     query: exp.Query = parts[0]
     for part in parts[1:]:
-        query = exp.union(query, part, distinct=False)
-    wrapped = exp.select(col("segment"), col("user_id"), col("variant")).from_(query.subquery("members"))
+        query = exp.union(query, part, distinct=False, copy=False)
+    wrapped = exp.select(col("segment"), col("user_id"), col("variant")).from_(query.subquery("members"), copy=False)
     return ev.select(wrapped)

@@ -83,9 +83,9 @@ def rfm_ctes(target: Target, rfm: RfmConfig, events: str, as_of: exp.Expr) -> li
                 "monetary",
             ),
         )
-        .from_(events)
-        .where(exp.and_(exp.EQ(this=col("event_name"), expression=literals.string(rfm.event)), *in_window))
-        .group_by(col("user_id"))
+        .from_(events, copy=False)
+        .where(exp.and_(exp.EQ(this=col("event_name"), expression=literals.string(rfm.event)), *in_window), copy=False)
+        .group_by(col("user_id"), copy=False)
     )
     days = exp.cast(
         exp.Floor(
@@ -105,7 +105,7 @@ def rfm_ctes(target: Target, rfm: RfmConfig, events: str, as_of: exp.Expr) -> li
         exp.alias_(days, "recency_days"),
         col("frequency"),
         col("monetary"),
-    ).from_("sw_rfm_totals")
+    ).from_("sw_rfm_totals", copy=False)
     scored = exp.select(
         col("user_id"),
         col("recency_days"),
@@ -115,7 +115,7 @@ def rfm_ctes(target: Target, rfm: RfmConfig, events: str, as_of: exp.Expr) -> li
         exp.alias_(rank("frequency", False), "f_rank"),
         exp.alias_(rank("monetary", False), "m_rank"),
         exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), "n"),
-    ).from_("sw_rfm_days")
+    ).from_("sw_rfm_days", copy=False)
     scores = exp.select(
         col("user_id"),
         col("recency_days"),
@@ -124,7 +124,7 @@ def rfm_ctes(target: Target, rfm: RfmConfig, events: str, as_of: exp.Expr) -> li
         exp.alias_(_score("r_rank", col("n")), "r"),
         exp.alias_(_score("f_rank", col("n")), "f"),
         exp.alias_(_score("m_rank", col("n")), "m"),
-    ).from_("sw_rfm_ranks")
+    ).from_("sw_rfm_ranks", copy=False)
     tiers = exp.select(
         col("user_id"),
         col("recency_days"),
@@ -134,7 +134,7 @@ def rfm_ctes(target: Target, rfm: RfmConfig, events: str, as_of: exp.Expr) -> li
         col("f"),
         col("m"),
         exp.alias_(_tier(), "tier"),
-    ).from_("sw_rfm_scores")
+    ).from_("sw_rfm_scores", copy=False)
     return [
         ("sw_rfm_totals", totals),
         ("sw_rfm_days", ranked),

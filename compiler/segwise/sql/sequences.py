@@ -78,14 +78,14 @@ def sequence_ctes(target: Target, sequences: list[SequenceCondition], as_of: exp
             match_cols.append(exp.alias_(exp.Max(this=_flag(test)), f"q{q}_m{i}"))
     rows = (
         exp.select(col("user_id"), col("ts"), *match_cols)
-        .from_("sw_events")
-        .where(exp.or_(*any_match) if len(any_match) > 1 else any_match[0])
-        .group_by(col("user_id"), col("ts"))
+        .from_("sw_events", copy=False)
+        .where(exp.or_(*any_match) if len(any_match) > 1 else any_match[0], copy=False)
+        .group_by(col("user_id"), col("ts"), copy=False)
     )
     if all(seq.within is not None for seq in sequences):
         # No chain can start before the widest sequence window: skip older history.
         widest = max(seq.within for seq in sequences if seq.within is not None)
-        rows = rows.where(exp.GT(this=col("ts"), expression=literals.minus(as_of, widest)))
+        rows = rows.where(exp.GT(this=col("ts"), expression=literals.minus(as_of, widest)), copy=False)
     ctes.append(("sw_seq_0", rows))
 
     carried = ["user_id", "ts"] + [f"q{q}_m{i}" for q, s in enumerate(sequences) for i in range(len(s.steps))]
@@ -96,7 +96,7 @@ def sequence_ctes(target: Target, sequences: list[SequenceCondition], as_of: exp
         if seq.within is not None:
             first = exp.and_(first, exp.GT(this=col("ts"), expression=literals.minus(as_of, seq.within)))
         level.append(exp.alias_(_flag(first), f"q{q}_v0"))
-    ctes.append(("sw_seq_1", exp.select(*(col(c) for c in carried), *level).from_("sw_seq_0")))
+    ctes.append(("sw_seq_1", exp.select(*(col(c) for c in carried), *level).from_("sw_seq_0", copy=False)))
     carried += [f"q{q}_v0" for q in range(len(sequences))]
 
     depth = max(len(seq.steps) for seq in sequences)
@@ -127,12 +127,14 @@ def sequence_ctes(target: Target, sequences: list[SequenceCondition], as_of: exp
                         test, exp.GTE(this=before.copy(), expression=literals.minus(col("ts"), step.within))
                     )
             level.append(exp.alias_(_flag(test), f"q{q}_v{i}"))
-        ctes.append((f"sw_seq_{i + 1}", exp.select(*(col(c) for c in carried), *level).from_(f"sw_seq_{i}")))
+        ctes.append(
+            (f"sw_seq_{i + 1}", exp.select(*(col(c) for c in carried), *level).from_(f"sw_seq_{i}", copy=False))
+        )
         carried += [f"q{q}_v{i}" for q, seq in enumerate(sequences) if i < len(seq.steps)]
 
     result = exp.select(col("user_id"))
     for q, seq in enumerate(sequences):
         last = f"q{q}_v{len(seq.steps) - 1}"
-        result = result.select(exp.alias_(exp.Max(this=col(last)), sequence_column(seq)))
-    ctes.append(("sw_sequences", result.from_(f"sw_seq_{depth}").group_by(col("user_id"))))
+        result = result.select(exp.alias_(exp.Max(this=col(last)), sequence_column(seq)), copy=False)
+    ctes.append(("sw_sequences", result.from_(f"sw_seq_{depth}", copy=False).group_by(col("user_id"), copy=False)))
     return ctes

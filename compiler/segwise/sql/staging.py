@@ -62,11 +62,13 @@ def users_cte(
     select = exp.select(exp.alias_(text_id(target, col(users.id, "u")), "user_id"))
     for name in traits:
         trait = users.traits[name]
-        select = select.select(exp.alias_(typed(target, col(trait.column, "u"), trait.type), trait_column(name)))
+        select = select.select(
+            exp.alias_(typed(target, col(trait.column, "u"), trait.type), trait_column(name)), copy=False
+        )
     where: exp.Expr = exp.not_(exp.Is(this=col(users.id, "u"), expression=exp.Null()))
     if candidates is not None:
         where = exp.and_(where, candidates.condition(text_id(target, col(users.id, "u"))))
-    return select.from_(exp.alias_(table, "u", table=True)).where(where)
+    return select.from_(exp.alias_(table, "u", table=True), copy=False).where(where, copy=False)
 
 
 # JSON text that reads as each type; anything else is a missing value, not a failed run.
@@ -129,7 +131,7 @@ def events_cte(
         where = exp.and_(where, candidates.condition(text_id(target, col(ev.user_id, "e"))))
     source = exp.alias_(table, "e", table=True)
     if ev.id is None:
-        return exp.select(*columns).from_(source).where(where)
+        return exp.select(*columns).from_(source, copy=False).where(where, copy=False)
     # Deliveries of one event share (user, id): keep the earliest copy.
     copy_no = exp.Window(
         this=exp.RowNumber(),
@@ -138,12 +140,12 @@ def events_cte(
     )
     inner = (
         exp.select(*columns, exp.alias_(col(ev.id, "e"), "sw_event_id"), exp.alias_(copy_no, "sw_copy"))
-        .from_(source)
-        .where(where)
+        .from_(source, copy=False)
+        .where(where, copy=False)
     )
     names = [c.alias_or_name for c in columns]
     keep = exp.or_(
         exp.Is(this=col("sw_event_id"), expression=exp.Null()),
         exp.EQ(this=col("sw_copy"), expression=exp.Literal.number(1)),
     )
-    return exp.select(*(col(n) for n in names)).from_(inner.subquery("d")).where(keep)
+    return exp.select(*(col(n) for n in names)).from_(inner.subquery("d"), copy=False).where(keep, copy=False)
