@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install test lint demo demo-incremental demo-cdnow clean
+.PHONY: install engines test lint demo demo-incremental demo-cdnow clean
 
 install: $(VENV)/.installed
 
@@ -14,12 +14,34 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[all,dev]'
 	touch $@
 
+# Local stand-ins for Snowflake and BigQuery, each in a virtualenv of its own because they pin
+# their own sqlglot and duckdb (ENGINES.md). The tests start and stop the servers themselves.
+ENGINES := .engines
+FAKESNOW := $(ENGINES)/fakesnow/bin/fakesnow
+BQEMULATOR := $(ENGINES)/bqemulator/bin/bqemulator
+SPATIAL := $(ENGINES)/bqemulator/home/.duckdb/extensions/v1.5.5/linux_amd64/spatial.duckdb_extension
+
+engines: $(FAKESNOW) $(SPATIAL)
+
+$(FAKESNOW):
+	$(PYTHON) -m venv $(ENGINES)/fakesnow
+	$(ENGINES)/fakesnow/bin/pip install -q 'fakesnow[server]==0.12.1' 'snowflake-connector-python>=3.12,<5'
+
+# bqemulator loads DuckDB's spatial extension; the PyPI wheel of it replaces a web download.
+$(SPATIAL):
+	$(PYTHON) -m venv $(ENGINES)/bqemulator
+	$(ENGINES)/bqemulator/bin/pip install -q 'bqemulator==1.4.0' 'duckdb==1.5.5' 'duckdb-extension-spatial==1.5.5' numpy
+	mkdir -p $(dir $@)
+	ln -sf $$(ls $(CURDIR)/$(ENGINES)/bqemulator/lib/python*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension) $@
+
 lint: install
 	$(BIN)/ruff check compiler tests
 	$(BIN)/mypy
 
-test: install lint
-	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
+test: install engines lint
+	SEGWISE_FAKESNOW=$(CURDIR)/$(FAKESNOW) SEGWISE_BQEMULATOR=$(CURDIR)/$(BQEMULATOR) \
+	SEGWISE_BQEMULATOR_HOME=$(CURDIR)/$(ENGINES)/bqemulator/home \
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q $(PYTEST_ARGS)
 
 # The demo: e-commerce and in-app survey data (10,000 users, ~620,000 events), every segment
 # of segments/ built by `dbt build` on DuckDB, then each segment's size and a few members.
@@ -58,4 +80,4 @@ demo-cdnow: install .dbt/profiles.yml
 	$(BIN)/python -m segwise.demo.summary --database cdnow.duckdb
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache .dbt target data segwise.duckdb cdnow.duckdb demos/cdnow/target demos/cdnow/dbt_packages
+	rm -rf $(VENV) $(ENGINES) .pytest_cache .hypothesis .mypy_cache .ruff_cache .dbt target data segwise.duckdb cdnow.duckdb demos/cdnow/target demos/cdnow/dbt_packages

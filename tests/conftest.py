@@ -38,3 +38,31 @@ def _hypothesis_profiles() -> None:
 
 
 _hypothesis_profiles()
+
+
+def _emulator(name: str) -> Iterator[int]:
+    from tests.support import servers
+
+    try:
+        server = getattr(servers, name)()
+        port = server.__enter__()
+    except Exception as exc:
+        if REQUIRE_ENGINES:
+            raise
+        pytest.skip(f"{name} unavailable on this machine: {exc}")
+    try:
+        yield port
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def fakesnow_port() -> Iterator[int]:
+    """A fakesnow server (Snowflake's protocol on DuckDB) for this session."""
+    yield from _emulator("fakesnow")
+
+
+@pytest.fixture(scope="session")
+def bigquery_port() -> Iterator[int]:
+    """A bqemulator server (BigQuery's REST API on DuckDB) for this session."""
+    yield from _emulator("bqemulator")

@@ -52,6 +52,47 @@ def test_validate_reports_every_error_located(tmp_path: Path) -> None:
     assert "3 errors" in err
 
 
+TEN_MISTAKES = """\
+segments:
+  - name: first
+    rule:
+      all:
+        - {trait: plna, eq: pro}
+        - {trait: ltv, gt: "abc"}
+        - {event: order_completed, withn: 30d}
+        - {event: order_completed, within: 30 days}
+        - sequence:
+            steps:
+              - {event: a, absent: true}
+        - {in_segment: nope}
+  - name: first
+    holdout: 70
+    rule:
+      any: []
+groups:
+  - {name: g, priority: [frist]}
+"""
+
+
+def test_validate_prints_ten_located_errors_with_hints_and_writes_nothing(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "segwise.yml", tmp_path / "segwise.yml")
+    (tmp_path / "segments").mkdir()
+    bad = tmp_path / "segments" / "ten.yml"
+    bad.write_text(TEN_MISTAKES)
+    code, out, err = run("validate", "--config", str(tmp_path / "segwise.yml"))
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        f"{bad}:{pos}" for pos in ("5:19", "6:28", "7:36", "8:44", "11:28", "12:24", "13:5", "14:14", "16:12", "18:26")
+    ]
+    assert "did you mean 'plan'" in lines[0] and "did you mean 'within'" in lines[2]
+    assert "did you mean 'first'" in lines[9]
+    assert "10 errors" in err
+    code, _, _ = run("generate", "--config", str(tmp_path / "segwise.yml"))
+    assert code == 1
+    assert not (tmp_path / "models").exists()  # bad input changes nothing
+
+
 @pytest.mark.parametrize("dialect", sorted(TARGETS))
 def test_compile_every_demo_segment_parses_back(dialect: str) -> None:
     for name in DEMO.segments:

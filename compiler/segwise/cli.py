@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 
+from segwise.config import Project
 from segwise.dbt import generate as generation
 from segwise.errors import SegwiseError, ValidationError, did_you_mean
 from segwise.loading import load_project
+from segwise.loading.project import with_segments_text
 from segwise.rules.values import parse_iso
 from segwise.sql.dialects import TARGETS
 from segwise.sql.query import compile_segment
@@ -92,11 +97,15 @@ def compile_command(name: str, dialect: str, as_of: str | None, config_path: Pat
     "--project-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="The dbt project to write into (default: the directory of the config).",
+    help="The dbt project to write into (default: the directory of the config); "
+    "its segwise.yml is the config unless --config is given.",
 )
 @CONFIG_OPTION
-def generate(check: bool, project_dir: Path | None, config_path: Path) -> None:
+@click.pass_context
+def generate(ctx: click.Context, check: bool, project_dir: Path | None, config_path: Path) -> None:
     """Write the dbt models for every definition under models_path."""
+    if project_dir is not None and ctx.get_parameter_source("config_path") is click.core.ParameterSource.DEFAULT:
+        config_path = project_dir / "segwise.yml"  # like dbt's --project-dir: the project's own file
     try:
         project = load_project(config_path)
     except ValidationError as exc:
@@ -120,3 +129,145 @@ def generate(check: bool, project_dir: Path | None, config_path: Path) -> None:
         return
     generation.apply(todo)
     out.print(f"wrote {len(todo.write)} files, removed {len(todo.delete)}, {todo.unchanged} unchanged")
+
+
+# --- preview and explain: through the dbt profile's connection ---------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _connection_options(command: F) -> F:
+    """The options preview and explain share: T, the dbt profile and target, a trial file."""
+    options = [
+        click.option(
+            "--target",
+            "target",
+            envvar="DBT_TARGET",
+            help="dbt target of the profile (default: DBT_TARGET, else the profile's `target:`).",
+        ),
+        click.option("--as-of", "as_of", help="Evaluation instant T (ISO, UTC); default now."),
+        click.option(
+            "--profiles-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=None,
+            help="Directory of profiles.yml (default: DBT_PROFILES_DIR, else ./ when it has one, else ~/.dbt).",
+        ),
+        click.option(
+            "--profile",
+            "profile_name",
+            envvar="DBT_PROFILE",
+            help="dbt profile (default: `profile:` of the dbt_project.yml next to the config).",
+        ),
+        click.option(
+            "--file",
+            "trial_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="A segment file outside segments_path to try (its segments may use the project's).",
+        ),
+        CONFIG_OPTION,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _analyst_project(config_path: Path, trial_file: Path | None, name: str) -> Project:
+    project = load_project(config_path)
+    if trial_file is not None:
+        try:
+            text = trial_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SegwiseError(f"cannot read {trial_file}: {exc.strerror}") from None
+        project = with_segments_text(project, text, str(trial_file))
+    if name not in project.segments:
+        hint = did_you_mean(name, project.segments)
+        raise SegwiseError(f"unknown segment {name!r}" + (f"; {hint}" if hint else ""))
+    return project
+
+
+def _fail(exc: SegwiseError) -> NoReturn:
+    if isinstance(exc, ValidationError):
+        for diagnostic in exc.diagnostics:
+            err.print(str(diagnostic), markup=False, soft_wrap=True)
+        n = len(exc.diagnostics)
+        err.print(f"{n} error{'s' if n != 1 else ''}", markup=False)
+    else:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+    sys.exit(1)
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many members to list (ordered by user_id).",
+)
+@_connection_options
+def preview(
+    name: str,
+    sample: int,
+    target: str | None,
+    as_of: str | None,
+    profiles_dir: Path | None,
+    profile_name: str | None,
+    trial_file: Path | None,
+    config_path: Path,
+) -> None:
+    """Member count and a sample of NAME's members at T, read through the dbt profile's
+    connection (writing nothing); on BigQuery also the bytes a run would scan."""
+    from segwise.preview import preview_result, render_preview
+    from segwise.warehouse import connect, load_profile, resolver_for
+
+    started = time.perf_counter()
+    t = _as_of(as_of)
+    try:
+        project = _analyst_project(config_path, trial_file, name)
+        profile = load_profile(config_path, profiles_dir, profile_name, target)
+        resolver = resolver_for(profile, project.config, config_path.parent)
+        with connect(profile) as warehouse:
+            result = preview_result(project, name, warehouse, t, sample=sample, resolver=resolver)
+    except SegwiseError as exc:
+        _fail(exc)
+    out.print(render_preview(result, profile.target, time.perf_counter() - started))
+
+
+@main.command()
+@click.argument("name")
+@click.argument("user_id")
+@_connection_options
+def explain(
+    name: str,
+    user_id: str,
+    target: str | None,
+    as_of: str | None,
+    profiles_dir: Path | None,
+    profile_name: str | None,
+    trial_file: Path | None,
+    config_path: Path,
+) -> None:
+    """Why USER_ID is in NAME or not at T: every condition of the rule with its value for the
+    user, as a tree, computed by the warehouse from the same SQL as membership."""
+    from segwise.explain import explain_result, render_explanation
+    from segwise.warehouse import connect, load_profile, resolver_for
+
+    t = _as_of(as_of)
+    try:
+        project = _analyst_project(config_path, trial_file, name)
+        profile = load_profile(config_path, profiles_dir, profile_name, target)
+        resolver = resolver_for(profile, project.config, config_path.parent)
+        with connect(profile) as warehouse:
+            result = explain_result(project, name, user_id, warehouse, t, resolver=resolver)
+        if not result.in_universe:
+            raise SegwiseError(
+                f"user {user_id!r} is not in the universe at {t.isoformat()}: no row in the users relation "
+                "and no event at or before T (user ids are text; check the id and --as-of)"
+            )
+    except SegwiseError as exc:
+        _fail(exc)
+    # In a terminal long conditions wrap inside the tree; piped output keeps one line per node.
+    console = out if out.is_terminal else Console(highlight=False, width=100_000, color_system=None)
+    console.print(render_explanation(result, profile.target), soft_wrap=False)

@@ -119,24 +119,25 @@ where x.change <> 'rehash' or ch.segment is not null
   {%- do statements.append("insert into " ~ c ~ " (segment, user_id, changed_at, change, reason) select segment, user_id, " ~ t ~ ", change, reason from " ~ diff ~ " where change in ('entered', 'exited')") -%}
 
   {#- history: close the open row of every exit (and variant move), open one for every entry -#}
-  {%- do statements.append("update " ~ h ~ " set valid_to = " ~ t ~ " where valid_to is null and " ~ key ~ " in (select " ~ key ~ " from " ~ diff ~ " where change in ('exited', 'variant'))") -%}
+  {#- (as insert + delete: no UPDATE, which not every engine has) -#}
+  {%- set closing = "valid_to is null and " ~ key ~ " in (select " ~ key ~ " from " ~ diff ~ " where change in ('exited', 'variant'))" -%}
+  {%- do statements.append("insert into " ~ h ~ " (segment, user_id, valid_from, valid_to, variant, definition_hash) select segment, user_id, valid_from, " ~ t ~ ", variant, definition_hash from " ~ h ~ " where " ~ closing) -%}
+  {%- do statements.append("delete from " ~ h ~ " where " ~ closing) -%}
   {%- do statements.append("insert into " ~ h ~ " (segment, user_id, valid_from, valid_to, variant, definition_hash) select x.segment, x.user_id, " ~ t ~ ", cast(null as " ~ dbt.type_timestamp() ~ "), x.variant, d.value from " ~ diff ~ " x join " ~ staged ~ " d on d.kind = 'definition' and d.name = x.segment where x.change in ('entered', 'variant')") -%}
 
   {#- membership: replace the rows that changed, keeping entered_at for continuing members -#}
   {%- do statements.append("delete from " ~ m ~ " where " ~ key ~ " in (select " ~ key ~ " from " ~ diff ~ ")") -%}
   {%- do statements.append("insert into " ~ m ~ " (segment, user_id, variant, entered_at, definition_hash, evaluated_at) select x.segment, x.user_id, x.variant, case when x.change = 'entered' then " ~ t ~ " else x.entered_at end, d.value, " ~ t ~ " from " ~ diff ~ " x join " ~ staged ~ " d on d.kind = 'definition' and d.name = x.segment where x.change <> 'exited'") -%}
-  {%- if sw.full -%}
-    {%- do statements.append("update " ~ m ~ " set evaluated_at = " ~ t ~ " where evaluated_at < " ~ t) -%}
-  {%- else -%}
-    {%- do statements.append("update " ~ m ~ " set evaluated_at = " ~ t ~ " where evaluated_at < " ~ t ~ " and user_id in (" ~ scope ~ ")") -%}
-  {%- endif -%}
+  {%- set stale = "evaluated_at < " ~ t ~ ("" if sw.full else " and user_id in (" ~ scope ~ ")") -%}
+  {%- do statements.append("insert into " ~ m ~ " (segment, user_id, variant, entered_at, definition_hash, evaluated_at) select segment, user_id, variant, entered_at, definition_hash, " ~ t ~ " from " ~ m ~ " where " ~ stale) -%}
+  {%- do statements.append("delete from " ~ m ~ " where " ~ stale) -%}
 
   {#- sizes: one row per segment per run (a full refresh at the same T replaces its rows) -#}
   {%- do statements.append("delete from " ~ z ~ " where evaluated_at = " ~ t) -%}
   {%- do statements.append(
       "insert into " ~ z ~ " (segment, evaluated_at, members, entered, exited, control_members)"
       ~ " select n.segment, " ~ t ~ ", coalesce(k.members, 0), coalesce(x.entered, 0), coalesce(x.exited, 0), coalesce(k.control_members, 0)"
-      ~ " from (select name as segment from " ~ staged ~ " where kind = 'definition' union select segment from " ~ diff ~ ") n"
+      ~ " from (select distinct segment from (select name as segment from " ~ staged ~ " where kind = 'definition' union all select segment from " ~ diff ~ ") u) n"
       ~ " left join (select segment, count(*) as members, sum(case when variant = 'control' then 1 else 0 end) as control_members from " ~ m ~ " group by segment) k on k.segment = n.segment"
       ~ " left join (select segment, sum(case when change = 'entered' then 1 else 0 end) as entered, sum(case when change = 'exited' then 1 else 0 end) as exited from " ~ diff ~ " group by segment) x on x.segment = n.segment") -%}
 

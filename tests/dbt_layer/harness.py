@@ -11,6 +11,7 @@ import json
 import os
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from dbt.cli.main import dbtRunner
 from segwise.config import Project
 from segwise.dbt import generate
 from segwise.loading import load_project
-from tests.support.engines import DuckEngine, Engine, PostgresEngine
+from tests.support.engines import BigQueryEngine, DuckEngine, Engine, PostgresEngine, SnowflakeEngine
 from tests.support.tables import load_tables
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,10 +36,59 @@ STATE_TABLES = [
 ]
 
 
+@dataclass
+class Warehouse:
+    """Where a test project runs: dbt's profile output, and a client for loading and reading."""
+
+    kind: str
+    output: dict[str, Any]
+    engine: Engine
+    schema: str
+    qualifier: str  # prefix of the relation names in segwise.yml
+
+    def reconnect(self) -> Engine:
+        return self.engine
+
+
+def duckdb_warehouse(root: Path) -> Warehouse:
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "warehouse.duckdb"
+    output = {"type": "duckdb", "path": str(path), "schema": "main", "threads": 1}
+    return Warehouse("duckdb", output, DuckEngine(str(path)), "main", "main.")
+
+
+def postgres_warehouse(dsn: str) -> Warehouse:
+    schema = f"it_{uuid.uuid4().hex[:16]}"
+    host, port = dsn.split("@")[1].split("/")[0].split(":")
+    output = {
+        "type": "postgres", "host": host, "port": int(port), "user": "postgres", "password": "",
+        "dbname": "postgres", "schema": schema, "threads": 1,
+    }  # fmt: skip
+    return Warehouse("postgres", output, PostgresEngine(dsn, schema), schema, f"{schema}.")
+
+
+def snowflake_warehouse(port: int) -> Warehouse:
+    schema = f"IT_{uuid.uuid4().hex[:12].upper()}"
+    output = {
+        "type": "snowflake", "account": "fakesnow", "user": "segwise", "password": "segwise", "database": "SEGWISE",
+        "schema": schema, "host": "127.0.0.1", "port": port, "protocol": "http", "threads": 1,
+    }  # fmt: skip
+    return Warehouse("snowflake", output, SnowflakeEngine(port, "SEGWISE", schema), schema, f"SEGWISE.{schema}.")
+
+
+def bigquery_warehouse(port: int) -> Warehouse:
+    dataset = f"it_{uuid.uuid4().hex[:12]}"
+    output = {
+        "type": "bigquery", "method": "oauth-secrets", "token": "fake-token", "project": "segwise",
+        "dataset": dataset, "api_endpoint": f"http://127.0.0.1:{port}", "threads": 1,
+    }  # fmt: skip
+    engine = BigQueryEngine(port, "segwise", dataset)
+    return Warehouse("bigquery", output, engine, dataset, f"segwise.{dataset}.")
+
+
 class DbtProject:
-    def __init__(self, root: Path, engine: str, pg_dsn: str | None = None) -> None:
+    def __init__(self, root: Path, engine: str | Warehouse, pg_dsn: str | None = None) -> None:
         self.root = root
-        self.kind = engine
         root.mkdir(parents=True, exist_ok=True)
         # segwise installed the way a team installs it: a dbt package, its own models disabled.
         (root / "packages.yml").write_text(json.dumps({"packages": [{"local": str(REPO)}]}))
@@ -48,36 +98,41 @@ class DbtProject:
             "vars: {segwise_lookback: 3d}\n"
             "models: {segwise: {+enabled: false}}\n"
         )
-        self.schema = "main"
-        self.pg_dsn = pg_dsn
-        if engine == "duckdb":
-            path = root / "warehouse.duckdb"
-            output = {"type": "duckdb", "path": str(path), "schema": "main", "threads": 1}
-            self.engine: Engine = DuckEngine(str(path))
+        if isinstance(engine, Warehouse):
+            self.warehouse = engine
+        elif engine == "duckdb":
+            self.warehouse = duckdb_warehouse(root)
         else:
             assert pg_dsn is not None
-            self.schema = f"it_{uuid.uuid4().hex[:16]}"
-            self.engine = PostgresEngine(pg_dsn, self.schema)
-            host, port = pg_dsn.split("@")[1].split("/")[0].split(":")
-            output = {
-                "type": "postgres", "host": host, "port": int(port), "user": "postgres", "password": "",
-                "dbname": "postgres", "schema": self.schema, "threads": 1,
-            }  # fmt: skip
+            self.warehouse = postgres_warehouse(pg_dsn)
+        self.kind = self.warehouse.kind
+        self.engine = self.warehouse.engine
+        self.schema = self.warehouse.schema
+        self.pg_dsn = pg_dsn
+        output = self.warehouse.output
         (root / "profiles.yml").write_text(json.dumps({"segwise_it": {"target": "t", "outputs": {"t": output}}}))
         self.runner = dbtRunner()
         ok, message = self.dbt("deps")
         assert ok, message
 
-    def configure(self, config: dict[str, Any], segments: list[dict[str, Any]], groups: Sequence[Any] = ()) -> Project:
-        """Write segwise.yml and the segments, and (re)generate the models."""
+    def configure(
+        self,
+        config: dict[str, Any],
+        segments: list[dict[str, Any]],
+        groups: Sequence[Any] = (),
+        keep_segment_files: bool = False,
+    ) -> Project:
+        """Write segwise.yml and the segments (unless the segment files are already in
+        place), and (re)generate the models."""
         config = json.loads(json.dumps(config))
         for source in ("users", "events"):
             relation = config["sources"][source]["relation"]
-            config["sources"][source]["relation"] = f"{self.schema}.{relation.split('.')[-1]}"
+            config["sources"][source]["relation"] = self.warehouse.qualifier + relation.split(".")[-1]
         (self.root / "segwise.yml").write_text(json.dumps(config))
         seg_dir = self.root / "segments"
         seg_dir.mkdir(exist_ok=True)
-        (seg_dir / "all.yml").write_text(json.dumps({"segments": segments, "groups": list(groups)}, default=str))
+        if not keep_segment_files:
+            (seg_dir / "all.yml").write_text(json.dumps({"segments": segments, "groups": list(groups)}, default=str))
         project = load_project(self.root / "segwise.yml")
         generate.apply(generate.plan(project, self.root))
         self.config = config
@@ -121,5 +176,7 @@ class DbtProject:
     def close(self) -> None:
         if self.kind == "duckdb":
             self.engine.close()
-        else:  # keep the schema: the tables are the test's subject
+        elif self.kind == "postgres":  # keep the schema: the tables are the test's subject
             self.engine.con.close()  # type: ignore[attr-defined]
+        else:
+            self.engine.close()

@@ -21,13 +21,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from tests.dbt_layer.harness import DbtProject
+from tests.dbt_layer.harness import DbtProject, Warehouse
 from tests.dbt_layer.oracle import Expected
 from tests.dbt_layer.scenarios import Scenario, scenarios
 
 RUNS = int(os.environ.get("SEGWISE_DBT_SEQUENCES", "50" if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else "6"))
+SHARDS = 5  # separate test items, so pytest-xdist spreads the histories over the cores
 SETTINGS = settings(
-    max_examples=RUNS,
+    max_examples=-(-RUNS // SHARDS),
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking dbt histories takes hours
     suppress_health_check=list(HealthCheck),
@@ -46,7 +47,7 @@ def actual(project: DbtProject) -> dict[str, list[tuple[Any, ...]]]:
     return {table: project.rows(table, columns) for table, columns in COLUMNS.items()}
 
 
-def replay(tmp: Path, engine: str, scenario: Scenario, pg_dsn: str | None = None) -> None:
+def replay(tmp: Path, engine: str | Warehouse, scenario: Scenario, pg_dsn: str | None = None) -> None:
     project = DbtProject(tmp / uuid.uuid4().hex[:10], engine, pg_dsn)
     expected = Expected()
     last_t = None
@@ -93,14 +94,18 @@ def replay(tmp: Path, engine: str, scenario: Scenario, pg_dsn: str | None = None
         project.close()
 
 
+@pytest.mark.parametrize("shard", range(SHARDS))
 @SETTINGS
 @given(scenario=scenarios())
-def test_invariant_on_duckdb(tmp_path_factory: pytest.TempPathFactory, scenario: Scenario) -> None:
+def test_invariant_on_duckdb(tmp_path_factory: pytest.TempPathFactory, shard: int, scenario: Scenario) -> None:
     replay(tmp_path_factory.mktemp("dbt"), "duckdb", scenario)
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("shard", range(SHARDS))
 @SETTINGS
 @given(scenario=scenarios())
-def test_invariant_on_postgres(tmp_path_factory: pytest.TempPathFactory, pg_dsn: str, scenario: Scenario) -> None:
+def test_invariant_on_postgres(
+    tmp_path_factory: pytest.TempPathFactory, pg_dsn: str, shard: int, scenario: Scenario
+) -> None:
     replay(tmp_path_factory.mktemp("dbt"), "postgres", scenario, pg_dsn)

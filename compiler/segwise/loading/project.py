@@ -13,9 +13,11 @@ from segwise.errors import Diagnostic, ValidationError
 from segwise.loading.config_loader import read_config
 from segwise.loading.reader import Reporter
 from segwise.loading.references import check_definitions
+from segwise.loading.rule_parser import Reference
 from segwise.loading.segment_file import GroupEntry, SegmentEntry, parse_segment_file
 from segwise.loading.yaml_source import YNode, load_yaml, read_yaml_file
-from segwise.rules.nodes import Group, Segment
+from segwise.rules.nodes import AllOf, AnyOf, Condition, Group, InSegment, Not, Segment
+from segwise.rules.values import Location
 
 
 class _Definitions:
@@ -55,6 +57,37 @@ def parse_segments_text(text: str, config: Config, file: str = "<string>") -> tu
     definitions.add(file, *load_yaml(text, file))
     segments, groups = definitions.check()
     return list(segments.values()), list(groups.values())
+
+
+def _references(cond: Condition, default: Location) -> list[Reference]:
+    match cond:
+        case AllOf(items=items) | AnyOf(items=items):
+            return [ref for item in items for ref in _references(item, default)]
+        case Not(item=item):
+            return _references(item, default)
+        case InSegment(segment=name, loc=loc):
+            return [Reference(name, loc or default)]
+        case _:
+            return []
+
+
+def with_segments_text(project: Project, text: str, file: str = "<string>") -> Project:
+    """The project plus the definitions of one more file that is not under segments_path (an
+    analyst trying a rule: `segwise preview --file`).
+
+    The file is validated as `parse_segments_text` does, against the project's config, and its
+    `in_segment` may name the project's segments. A segment the file defines replaces the
+    project's segment of that name (trying a new version of an existing rule)."""
+    definitions = _Definitions(project.config)
+    definitions.add(file, *load_yaml(text, file))
+    defined = {entry.name for entry in definitions.segments}
+    for name, segment in project.segments.items():
+        if name not in defined:
+            loc = segment.loc or Location(project.config.path, 1, 1)
+            definitions.segments.append(SegmentEntry(name, loc, segment, _references(segment.rule, loc)))
+    segments, groups = definitions.check()
+    locations = {name: segment.loc for name, segment in segments.items() if segment.loc is not None}
+    return Project(project.config, segments, {**project.groups, **groups}, root=project.root, locations=locations)
 
 
 def load_project(config_path: Path = Path("segwise.yml")) -> Project:

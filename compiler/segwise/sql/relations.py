@@ -6,7 +6,7 @@ target schema); the dbt models render `{{ ref('x') }}` so dbt resolves and order
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
@@ -24,15 +24,29 @@ def _table(parts: tuple[str, ...]) -> exp.Table:
     return exp.Table(this=table, db=db, catalog=catalog)
 
 
-def direct(schema: str | None = None) -> Resolver:
-    """Relations as plain tables; `ref`/`source` tables looked up in `schema` when given."""
+def direct(
+    schema: str | None = None,
+    database: str | None = None,
+    sources: Mapping[tuple[str, str], tuple[str, ...]] | None = None,
+) -> Resolver:
+    """Relations as plain tables; `ref`/`source` tables looked up in `schema` when given.
+
+    `database` (a catalog, a BigQuery project) qualifies `ref('x')` and `source('a', 'b')`
+    when a schema is given; `sources` maps (source, table) to the relation's parts where the
+    dbt project declares them (preview and explain, through the dbt profile).
+    """
 
     def resolve(relation: Relation) -> exp.Expr:
         match relation:
             case Ref(name=name):
-                return _table((schema, name) if schema else (name,))
+                if not schema:
+                    return _table((name,))
+                return _table((database, schema, name) if database else (schema, name))
             case SourceRef(source=source, table=table):
-                return _table((source, table))
+                declared = (sources or {}).get((source, table))
+                if declared is not None:
+                    return _table(declared)
+                return _table((database, source, table) if database else (source, table))
             case TableName(parts=parts):
                 return _table(parts)
 
