@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install engines test lint demo demo-incremental demo-cdnow clean
+.PHONY: install engines test lint demo demo-incremental demo-cdnow bench clean
 
 install: $(VENV)/.installed
 
@@ -35,7 +35,7 @@ $(SPATIAL):
 	ln -sf $$(ls $(CURDIR)/$(ENGINES)/bqemulator/lib/python*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension) $@
 
 lint: install
-	$(BIN)/ruff check compiler tests
+	$(BIN)/ruff check compiler tests bench
 	$(BIN)/mypy
 
 test: install engines lint
@@ -79,5 +79,12 @@ demo-cdnow: install .dbt/profiles.yml
 	  SEGWISE_DUCKDB_PATH=$(CURDIR)/cdnow.duckdb $(CURDIR)/$(BIN)/dbt build --vars '{segwise_as_of: "$(CDNOW_AS_OF)"}'
 	$(BIN)/python -m segwise.demo.summary --database cdnow.duckdb
 
+# The benchmark (BENCHMARKS.md): 50 segments on generated data at EVENTS/10, 3*EVENTS/10 and
+# EVENTS events, one run; prints the table and writes bench/results.json.
+EVENTS ?= 10000000
+bench: install
+	BENCH_COMMAND="make bench EVENTS=$(EVENTS)" $(BIN)/python bench/run.py \
+	  --events $$(( $(EVENTS) / 10 )) $$(( $(EVENTS) * 3 / 10 )) $(EVENTS) --out bench/results.json
+
 clean:
-	rm -rf $(VENV) $(ENGINES) .pytest_cache .hypothesis .mypy_cache .ruff_cache .dbt target data segwise.duckdb cdnow.duckdb demos/cdnow/target demos/cdnow/dbt_packages
+	rm -rf $(VENV) $(ENGINES) .pytest_cache .hypothesis .mypy_cache .ruff_cache .dbt target data segwise.duckdb cdnow.duckdb demos/cdnow/target demos/cdnow/dbt_packages bench/work

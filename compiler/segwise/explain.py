@@ -207,7 +207,7 @@ def explain_query(
     bucket_at = out.add(bucket(col("user_id"), name), "sw_bucket") if segment.holdout > 0 else None
 
     def count(relation: str) -> exp.Expr:
-        return exp.select(exp.Count(this=exp.Star())).from_(relation).subquery()
+        return exp.select(exp.Count(this=exp.Star())).from_(relation).subquery(copy=False)
 
     users_row = out.add(count("sw_users"), "sw_users_rows")
     events = out.add(count("sw_events"), "sw_user_events")

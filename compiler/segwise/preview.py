@@ -77,7 +77,7 @@ def _counted(members: exp.Select, dialect: str, sample: int) -> exp.Select:
             exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), "sw_members"),
             exp.alias_(exp.Window(this=exp.Count(this=control)), "sw_control"),
         )
-        .from_(members.subquery("sw_preview"), copy=False)
+        .from_(members.subquery("sw_preview", copy=False), copy=False)
         .order_by(get_target(dialect).ordered(col("user_id")), copy=False)
         .limit(max(sample, 1), copy=False)
     )

@@ -6,6 +6,496 @@ WITH sw_candidates AS (
   SELECT
     user_id
   FROM (
+    WITH sw_rfm_now_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              THEN CASE
+                WHEN REGEXP_MATCHES(
+                  JSON_EXTRACT_STRING(e.properties, '$.amount'),
+                  '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                )
+                THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('demo_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+            THEN CASE
+              WHEN REGEXP_MATCHES(
+                JSON_EXTRACT_STRING(e.properties, '$.amount'),
+                '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              )
+              THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('demo_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_now_totals AS (
+      SELECT
+        CAST(user_key AS TEXT) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_now_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365' DAY
+      GROUP BY
+        user_key
+    ), sw_rfm_now_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(CAST((EPOCH_US({{ sw.as_of }}) - EPOCH_US(last_ts)) AS DOUBLE) / 86400000000) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_now_totals
+    ), sw_rfm_now_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_now_days
+    ), sw_rfm_now_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS m
+      FROM sw_rfm_now_ranks
+    ), sw_rfm_now AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_now_scores
+    ), sw_rfm_prev_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+              THEN CASE
+                WHEN REGEXP_MATCHES(
+                  JSON_EXTRACT_STRING(e.properties, '$.amount'),
+                  '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                )
+                THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                AND (
+                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+                )
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+              AND NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('demo_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                    AND (
+                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                    )
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+            THEN CASE
+              WHEN REGEXP_MATCHES(
+                JSON_EXTRACT_STRING(e.properties, '$.amount'),
+                '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              )
+              THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+              AND (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            (
+              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+            )
+            AND NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('demo_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                  AND (
+                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                  )
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_prev_totals AS (
+      SELECT
+        CAST(user_key AS TEXT) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_prev_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+      GROUP BY
+        user_key
+    ), sw_rfm_prev_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST((EPOCH_US({{ sw.prev_as_of }}) - EPOCH_US(last_ts)) AS DOUBLE) / 86400000000
+        ) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_prev_totals
+    ), sw_rfm_prev_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_prev_days
+    ), sw_rfm_prev_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS m
+      FROM sw_rfm_prev_ranks
+    ), sw_rfm_prev AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_prev_scores
+    ), sw_rfm_changed AS (
+      SELECT
+        COALESCE(n.user_id, p.user_id) AS user_id
+      FROM sw_rfm_now AS n
+      FULL JOIN sw_rfm_prev AS p
+        ON n.user_id = p.user_id
+      WHERE
+        n.user_id IS NULL
+        OR p.user_id IS NULL
+        OR n.recency_days <> p.recency_days
+        OR n.frequency <> p.frequency
+        OR n.monetary <> p.monetary
+        OR n.r <> p.r
+        OR n.f <> p.f
+        OR n.m <> p.m
+    )
     SELECT
       CAST(e.user_id AS TEXT) AS user_id
     FROM {{ ref('demo_events') }} AS e
@@ -150,11 +640,6 @@ WITH sw_candidates AS (
             AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }} - INTERVAL '14' DAY
           )
         )
-        OR (
-          e.event_name = 'order_completed'
-          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-        )
       )
     UNION
     SELECT
@@ -177,6 +662,10 @@ WITH sw_candidates AS (
           AND CAST(u.trial_ends_at AS TIMESTAMP) < {{ sw.as_of }}
         )
       )
+    UNION
+    SELECT
+      user_id
+    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -193,17 +682,10 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND (
-      {{ sw.full_sql }}
-      OR CAST(u.user_id AS TEXT) IN (
-        SELECT
-          user_id
-        FROM sw_candidates
-      )
-    )
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
 ), sw_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount,
@@ -212,49 +694,114 @@ WITH sw_candidates AS (
     p_score
   FROM (
     SELECT
-      CAST(e.user_id AS TEXT) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount,
+      p_survey_id,
+      p_category,
+      p_score
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          THEN CASE
+            WHEN REGEXP_MATCHES(
+              JSON_EXTRACT_STRING(e.properties, '$.amount'),
+              '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            )
+            THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+          END
+        END AS p_amount,
+        CASE
+          WHEN e.event_name IN ('survey_completed', 'survey_viewed')
+          THEN JSON_EXTRACT_STRING(e.properties, '$.survey_id')
+        END AS p_survey_id,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '90' DAY
+          THEN JSON_EXTRACT_STRING(e.properties, '$.category')
+        END AS p_category,
+        CASE
+          WHEN e.event_name = 'survey_completed'
+          THEN CASE
+            WHEN REGEXP_MATCHES(
+              JSON_EXTRACT_STRING(e.properties, '$.score'),
+              '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            )
+            THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.score') AS DOUBLE)
+          END
+        END AS p_score,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        (
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN REGEXP_MATCHES(
-          JSON_EXTRACT_STRING(e.properties, '$.amount'),
-          '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        )
-        THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+        WHEN e.event_name = 'order_completed'
+        THEN CASE
+          WHEN REGEXP_MATCHES(
+            JSON_EXTRACT_STRING(e.properties, '$.amount'),
+            '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          )
+          THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+        END
       END AS p_amount,
-      JSON_EXTRACT_STRING(e.properties, '$.survey_id') AS p_survey_id,
-      JSON_EXTRACT_STRING(e.properties, '$.category') AS p_category,
       CASE
-        WHEN REGEXP_MATCHES(
-          JSON_EXTRACT_STRING(e.properties, '$.score'),
-          '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        )
-        THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.score') AS DOUBLE)
-      END AS p_score,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS TEXT), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
+        WHEN e.event_name IN ('survey_completed', 'survey_viewed')
+        THEN JSON_EXTRACT_STRING(e.properties, '$.survey_id')
+      END AS p_survey_id,
+      CASE
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '90' DAY
+        THEN JSON_EXTRACT_STRING(e.properties, '$.category')
+      END AS p_category,
+      CASE
+        WHEN e.event_name = 'survey_completed'
+        THEN CASE
+          WHEN REGEXP_MATCHES(
+            JSON_EXTRACT_STRING(e.properties, '$.score'),
+            '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          )
+          THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.score') AS DOUBLE)
+        END
+      END AS p_score
     FROM {{ ref('demo_events') }} AS e
     WHERE
       (
-        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-      )
-      AND (
-        {{ sw.full_sql }}
-        OR CAST(e.user_id AS TEXT) IN (
-          SELECT
-            user_id
-          FROM sw_candidates
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
       )
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
+), sw_seen AS (
+  SELECT
+    CAST(user_key AS TEXT) AS user_id,
+    MAX(ts) AS f_last_seen_23f1a17008
+  FROM sw_events
+  GROUP BY
+    user_key
 ), sw_features AS (
   SELECT
-    user_id,
+    CAST(user_key AS TEXT) AS user_id,
     AVG(CASE WHEN event_name = 'order_completed' THEN p_amount END) AS f_avg_5d6282a3cc,
     COUNT(CASE WHEN event_name = 'order_completed' THEN 1 END) AS f_count_7c6e1b6459,
     COUNT(
@@ -263,7 +810,6 @@ WITH sw_candidates AS (
         THEN 1
       END
     ) AS f_count_7c77b8d158,
-    MAX(ts) AS f_last_seen_23f1a17008,
     COUNT(
       CASE
         WHEN event_name = 'survey_completed' AND COALESCE(p_survey_id = 'onboarding', FALSE)
@@ -377,11 +923,26 @@ WITH sw_candidates AS (
       END
     ) AS f_count_07ae36b60b
   FROM sw_events
+  WHERE
+    (
+      event_name = 'app_opened' AND ts > {{ sw.as_of }} - INTERVAL '28' DAY
+    )
+    OR (
+      event_name = 'checkout_viewed' AND ts > {{ sw.as_of }} - INTERVAL '7' DAY
+    )
+    OR (
+      event_name IN ('email_opened', 'product_viewed', 'survey_dismissed')
+      AND ts > {{ sw.as_of }} - INTERVAL '30' DAY
+    )
+    OR (
+      event_name = 'login' AND ts > {{ sw.as_of }} - INTERVAL '60' DAY
+    )
+    OR event_name IN ('order_completed', 'survey_completed', 'survey_viewed')
   GROUP BY
-    user_id
+    user_key
 ), sw_seq_0 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     MAX(CASE WHEN event_name = 'checkout_viewed' THEN 1 ELSE 0 END) AS q0_m0,
     MAX(CASE WHEN event_name = 'order_completed' THEN 1 ELSE 0 END) AS q0_m1,
@@ -405,24 +966,34 @@ WITH sw_candidates AS (
     MAX(CASE WHEN event_name = 'order_completed' THEN 1 ELSE 0 END) AS q2_m1
   FROM sw_events
   WHERE
-    event_name = 'checkout_viewed'
-    OR event_name = 'order_completed'
-    OR (
-      event_name = 'survey_viewed'
-      AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+    (
+      (
+        event_name = 'checkout_viewed' OR event_name = 'order_completed'
+      )
+      AND ts > {{ sw.as_of }} - INTERVAL '7' DAY
     )
     OR (
-      event_name = 'survey_completed'
-      AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      (
+        event_name = 'survey_viewed'
+        AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      )
+      OR (
+        event_name = 'survey_completed'
+        AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      )
     )
-    OR event_name = 'login'
-    OR event_name = 'order_completed'
+    OR (
+      (
+        event_name = 'login' OR event_name = 'order_completed'
+      )
+      AND ts > {{ sw.as_of }} - INTERVAL '30' DAY
+    )
   GROUP BY
-    user_id,
+    user_key,
     ts
 ), sw_seq_1 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     q0_m0,
     q0_m1,
@@ -436,7 +1007,7 @@ WITH sw_candidates AS (
   FROM sw_seq_0
 ), sw_seq_2 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     q0_m0,
     q0_m1,
@@ -452,12 +1023,12 @@ WITH sw_candidates AS (
       AND ts + INTERVAL '2' MINUTE <= {{ sw.as_of }}
       AND (
         MIN(CASE WHEN q0_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) IS NULL
         OR MIN(CASE WHEN q0_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) > ts + INTERVAL '2' MINUTE
@@ -470,12 +1041,12 @@ WITH sw_candidates AS (
       AND ts + INTERVAL '14' DAY <= {{ sw.as_of }}
       AND (
         MIN(CASE WHEN q1_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) IS NULL
         OR MIN(CASE WHEN q1_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) > ts + INTERVAL '14' DAY
@@ -487,13 +1058,13 @@ WITH sw_candidates AS (
       WHEN (
         q2_m1 = 1
         AND NOT MAX(CASE WHEN q2_v0 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         ) IS NULL
       )
       AND MAX(CASE WHEN q2_v0 = 1 THEN ts END) OVER (
-        PARTITION BY user_id
+        PARTITION BY user_key
         ORDER BY ts ASC
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
       ) >= ts - INTERVAL '5' MINUTE
@@ -501,59 +1072,141 @@ WITH sw_candidates AS (
       ELSE 0
     END AS q2_v1
   FROM sw_seq_1
+  WHERE
+    q0_v0 = 1 OR q0_m1 = 1 OR q1_v0 = 1 OR q1_m1 = 1 OR q2_v0 = 1 OR q2_m1 = 1
 ), sw_sequences AS (
   SELECT
-    user_id,
+    CAST(user_key AS TEXT) AS user_id,
     MAX(q0_v1) AS q_72da1c906f,
     MAX(q1_v1) AS q_49382679e4,
     MAX(q2_v1) AS q_d5eec1b0da
   FROM sw_seq_2
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
-    p_amount,
-    p_survey_id,
-    p_category,
-    p_score
+    p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS TEXT) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+          THEN CASE
+            WHEN REGEXP_MATCHES(
+              JSON_EXTRACT_STRING(e.properties, '$.amount'),
+              '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            )
+            THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM (
+        SELECT
+          *
+        FROM {{ ref('demo_events') }} AS e
+        WHERE
+          e.event_id IS NULL
+          AND (
+            e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+            AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+        UNION ALL
+        SELECT
+          *
+        FROM {{ ref('demo_events') }} AS e
+        WHERE
+          NOT e.event_id IS NULL
+          AND EXISTS(
+            SELECT
+              1
+            FROM {{ ref('demo_events') }} AS k
+            WHERE
+              k.user_id = e.user_id
+              AND k.event_id = e.event_id
+              AND (
+                k.event_name = 'order_completed'
+                AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+          )
+      ) AS e
+      WHERE
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN REGEXP_MATCHES(
-          JSON_EXTRACT_STRING(e.properties, '$.amount'),
-          '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+        THEN CASE
+          WHEN REGEXP_MATCHES(
+            JSON_EXTRACT_STRING(e.properties, '$.amount'),
+            '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          )
+          THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+        END
+      END AS p_amount
+    FROM (
+      SELECT
+        *
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        e.event_id IS NULL
+        AND (
+          e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
-      END AS p_amount,
-      JSON_EXTRACT_STRING(e.properties, '$.survey_id') AS p_survey_id,
-      JSON_EXTRACT_STRING(e.properties, '$.category') AS p_category,
-      CASE
-        WHEN REGEXP_MATCHES(
-          JSON_EXTRACT_STRING(e.properties, '$.score'),
-          '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+      UNION ALL
+      SELECT
+        *
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        NOT e.event_id IS NULL
+        AND EXISTS(
+          SELECT
+            1
+          FROM {{ ref('demo_events') }} AS k
+          WHERE
+            k.user_id = e.user_id
+            AND k.event_id = e.event_id
+            AND (
+              k.event_name = 'order_completed'
+              AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
         )
-        THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.score') AS DOUBLE)
-      END AS p_score,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS TEXT), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
-    FROM {{ ref('demo_events') }} AS e
+    ) AS e
     WHERE
-      NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      (
+        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+      )
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
 ), sw_rfm_totals AS (
   SELECT
-    user_id,
+    CAST(user_key AS TEXT) AS user_id,
     MAX(ts) AS last_ts,
     COUNT(*) AS frequency,
     COALESCE(SUM(p_amount), 0) AS monetary
@@ -561,7 +1214,7 @@ WITH sw_candidates AS (
   WHERE
     event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365' DAY
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_days AS (
   SELECT
     user_id,
@@ -667,10 +1320,10 @@ WITH sw_candidates AS (
     u.t_city,
     u.t_trial_ends_at,
     u.t_ltv,
+    a.f_last_seen_23f1a17008 AS f_last_seen_23f1a17008,
     f.f_avg_5d6282a3cc AS f_avg_5d6282a3cc,
     COALESCE(f.f_count_7c6e1b6459, 0) AS f_count_7c6e1b6459,
     COALESCE(f.f_count_7c77b8d158, 0) AS f_count_7c77b8d158,
-    f.f_last_seen_23f1a17008 AS f_last_seen_23f1a17008,
     COALESCE(f.f_count_2d0c03e601, 0) AS f_count_2d0c03e601,
     COALESCE(f.f_sum_30d3934d15, 0) AS f_sum_30d3934d15,
     COALESCE(f.f_count_5f62a50e5a, 0) AS f_count_5f62a50e5a,
@@ -705,10 +1358,12 @@ WITH sw_candidates AS (
     UNION
     SELECT
       user_id
-    FROM sw_features
+    FROM sw_seen
   ) AS ids
   LEFT JOIN sw_users AS u
     ON u.user_id = ids.user_id
+  LEFT JOIN sw_seen AS a
+    ON a.user_id = ids.user_id
   LEFT JOIN sw_features AS f
     ON f.user_id = ids.user_id
   LEFT JOIN sw_sequences AS q
@@ -1256,6 +1911,510 @@ WITH sw_candidates AS (
   SELECT
     user_id
   FROM (
+    WITH sw_rfm_now_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              THEN CASE
+                WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('demo_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+            THEN CASE
+              WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('demo_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_now_totals AS (
+      SELECT
+        CAST(user_key AS TEXT) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_now_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365 DAY'
+      GROUP BY
+        user_key
+    ), sw_rfm_now_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST(CAST(EXTRACT(EPOCH FROM {{ sw.as_of }} - last_ts) * 1000000 AS BIGINT) AS DOUBLE PRECISION) / 86400000000
+        ) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_now_totals
+    ), sw_rfm_now_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_now_days
+    ), sw_rfm_now_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              r_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              r_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              f_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              f_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              m_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              m_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS m
+      FROM sw_rfm_now_ranks
+    ), sw_rfm_now AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_now_scores
+    ), sw_rfm_prev_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+              THEN CASE
+                WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                AND (
+                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+                )
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+              AND NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('demo_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                    AND (
+                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                    )
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+            THEN CASE
+              WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+              AND (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            (
+              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+            )
+            AND NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('demo_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                  AND (
+                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                  )
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_prev_totals AS (
+      SELECT
+        CAST(user_key AS TEXT) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_prev_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+      GROUP BY
+        user_key
+    ), sw_rfm_prev_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST(CAST(EXTRACT(EPOCH FROM {{ sw.prev_as_of }} - last_ts) * 1000000 AS BIGINT) AS DOUBLE PRECISION) / 86400000000
+        ) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_prev_totals
+    ), sw_rfm_prev_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_prev_days
+    ), sw_rfm_prev_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              r_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              r_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              f_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              f_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              m_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              m_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS m
+      FROM sw_rfm_prev_ranks
+    ), sw_rfm_prev AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_prev_scores
+    ), sw_rfm_changed AS (
+      SELECT
+        COALESCE(n.user_id, p.user_id) AS user_id
+      FROM sw_rfm_now AS n
+      FULL JOIN sw_rfm_prev AS p
+        ON n.user_id = p.user_id
+      WHERE
+        n.user_id IS NULL
+        OR p.user_id IS NULL
+        OR n.recency_days <> p.recency_days
+        OR n.frequency <> p.frequency
+        OR n.monetary <> p.monetary
+        OR n.r <> p.r
+        OR n.f <> p.f
+        OR n.m <> p.m
+    )
     SELECT
       CAST(e.user_id AS TEXT) AS user_id
     FROM {{ ref('demo_events') }} AS e
@@ -1400,11 +2559,6 @@ WITH sw_candidates AS (
             AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }} - INTERVAL '14 DAY'
           )
         )
-        OR (
-          e.event_name = 'order_completed'
-          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-        )
       )
     UNION
     SELECT
@@ -1427,6 +2581,10 @@ WITH sw_candidates AS (
           AND CAST(u.trial_ends_at AS TIMESTAMP) < {{ sw.as_of }}
         )
       )
+    UNION
+    SELECT
+      user_id
+    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -1443,17 +2601,10 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND (
-      {{ sw.full_sql }}
-      OR CAST(u.user_id AS TEXT) IN (
-        SELECT
-          user_id
-        FROM sw_candidates
-      )
-    )
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
 ), sw_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount,
@@ -1462,43 +2613,102 @@ WITH sw_candidates AS (
     p_score
   FROM (
     SELECT
-      CAST(e.user_id AS TEXT) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount,
+      p_survey_id,
+      p_category,
+      p_score
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          THEN CASE
+            WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+          END
+        END AS p_amount,
+        CASE
+          WHEN e.event_name IN ('survey_completed', 'survey_viewed')
+          THEN (CAST(e.properties AS JSONB) ->> 'survey_id')
+        END AS p_survey_id,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '90 DAY'
+          THEN (CAST(e.properties AS JSONB) ->> 'category')
+        END AS p_category,
+        CASE
+          WHEN e.event_name = 'survey_completed'
+          THEN CASE
+            WHEN (CAST(e.properties AS JSONB) ->> 'score') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            THEN CAST((CAST(e.properties AS JSONB) ->> 'score') AS DOUBLE PRECISION)
+          END
+        END AS p_score,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        (
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+        WHEN e.event_name = 'order_completed'
+        THEN CASE
+          WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+        END
       END AS p_amount,
-      (CAST(e.properties AS JSONB) ->> 'survey_id') AS p_survey_id,
-      (CAST(e.properties AS JSONB) ->> 'category') AS p_category,
       CASE
-        WHEN (CAST(e.properties AS JSONB) ->> 'score') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        THEN CAST((CAST(e.properties AS JSONB) ->> 'score') AS DOUBLE PRECISION)
-      END AS p_score,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS TEXT), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
+        WHEN e.event_name IN ('survey_completed', 'survey_viewed')
+        THEN (CAST(e.properties AS JSONB) ->> 'survey_id')
+      END AS p_survey_id,
+      CASE
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '90 DAY'
+        THEN (CAST(e.properties AS JSONB) ->> 'category')
+      END AS p_category,
+      CASE
+        WHEN e.event_name = 'survey_completed'
+        THEN CASE
+          WHEN (CAST(e.properties AS JSONB) ->> 'score') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          THEN CAST((CAST(e.properties AS JSONB) ->> 'score') AS DOUBLE PRECISION)
+        END
+      END AS p_score
     FROM {{ ref('demo_events') }} AS e
     WHERE
       (
-        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-      )
-      AND (
-        {{ sw.full_sql }}
-        OR CAST(e.user_id AS TEXT) IN (
-          SELECT
-            user_id
-          FROM sw_candidates
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
       )
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
+), sw_seen AS (
+  SELECT
+    CAST(user_key AS TEXT) AS user_id,
+    MAX(ts) AS f_last_seen_23f1a17008
+  FROM sw_events
+  GROUP BY
+    user_key
 ), sw_features AS (
   SELECT
-    user_id,
+    CAST(user_key AS TEXT) AS user_id,
     AVG(CASE WHEN event_name = 'order_completed' THEN p_amount END) AS f_avg_5d6282a3cc,
     COUNT(CASE WHEN event_name = 'order_completed' THEN 1 END) AS f_count_7c6e1b6459,
     COUNT(
@@ -1507,7 +2717,6 @@ WITH sw_candidates AS (
         THEN 1
       END
     ) AS f_count_7c77b8d158,
-    MAX(ts) AS f_last_seen_23f1a17008,
     COUNT(
       CASE
         WHEN event_name = 'survey_completed' AND COALESCE(p_survey_id = 'onboarding', FALSE)
@@ -1621,11 +2830,26 @@ WITH sw_candidates AS (
       END
     ) AS f_count_07ae36b60b
   FROM sw_events
+  WHERE
+    (
+      event_name = 'app_opened' AND ts > {{ sw.as_of }} - INTERVAL '28 DAY'
+    )
+    OR (
+      event_name = 'checkout_viewed' AND ts > {{ sw.as_of }} - INTERVAL '7 DAY'
+    )
+    OR (
+      event_name IN ('email_opened', 'product_viewed', 'survey_dismissed')
+      AND ts > {{ sw.as_of }} - INTERVAL '30 DAY'
+    )
+    OR (
+      event_name = 'login' AND ts > {{ sw.as_of }} - INTERVAL '60 DAY'
+    )
+    OR event_name IN ('order_completed', 'survey_completed', 'survey_viewed')
   GROUP BY
-    user_id
+    user_key
 ), sw_seq_0 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     MAX(CASE WHEN event_name = 'checkout_viewed' THEN 1 ELSE 0 END) AS q0_m0,
     MAX(CASE WHEN event_name = 'order_completed' THEN 1 ELSE 0 END) AS q0_m1,
@@ -1649,24 +2873,34 @@ WITH sw_candidates AS (
     MAX(CASE WHEN event_name = 'order_completed' THEN 1 ELSE 0 END) AS q2_m1
   FROM sw_events
   WHERE
-    event_name = 'checkout_viewed'
-    OR event_name = 'order_completed'
-    OR (
-      event_name = 'survey_viewed'
-      AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+    (
+      (
+        event_name = 'checkout_viewed' OR event_name = 'order_completed'
+      )
+      AND ts > {{ sw.as_of }} - INTERVAL '7 DAY'
     )
     OR (
-      event_name = 'survey_completed'
-      AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      (
+        event_name = 'survey_viewed'
+        AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      )
+      OR (
+        event_name = 'survey_completed'
+        AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      )
     )
-    OR event_name = 'login'
-    OR event_name = 'order_completed'
+    OR (
+      (
+        event_name = 'login' OR event_name = 'order_completed'
+      )
+      AND ts > {{ sw.as_of }} - INTERVAL '30 DAY'
+    )
   GROUP BY
-    user_id,
+    user_key,
     ts
 ), sw_seq_1 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     q0_m0,
     q0_m1,
@@ -1680,7 +2914,7 @@ WITH sw_candidates AS (
   FROM sw_seq_0
 ), sw_seq_2 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     q0_m0,
     q0_m1,
@@ -1696,12 +2930,12 @@ WITH sw_candidates AS (
       AND ts + INTERVAL '2 MINUTE' <= {{ sw.as_of }}
       AND (
         MIN(CASE WHEN q0_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) IS NULL
         OR MIN(CASE WHEN q0_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) > ts + INTERVAL '2 MINUTE'
@@ -1714,12 +2948,12 @@ WITH sw_candidates AS (
       AND ts + INTERVAL '14 DAY' <= {{ sw.as_of }}
       AND (
         MIN(CASE WHEN q1_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) IS NULL
         OR MIN(CASE WHEN q1_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) > ts + INTERVAL '14 DAY'
@@ -1731,13 +2965,13 @@ WITH sw_candidates AS (
       WHEN (
         q2_m1 = 1
         AND NOT MAX(CASE WHEN q2_v0 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         ) IS NULL
       )
       AND MAX(CASE WHEN q2_v0 = 1 THEN ts END) OVER (
-        PARTITION BY user_id
+        PARTITION BY user_key
         ORDER BY ts ASC
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
       ) >= ts - INTERVAL '5 MINUTE'
@@ -1745,53 +2979,135 @@ WITH sw_candidates AS (
       ELSE 0
     END AS q2_v1
   FROM sw_seq_1
+  WHERE
+    q0_v0 = 1 OR q0_m1 = 1 OR q1_v0 = 1 OR q1_m1 = 1 OR q2_v0 = 1 OR q2_m1 = 1
 ), sw_sequences AS (
   SELECT
-    user_id,
+    CAST(user_key AS TEXT) AS user_id,
     MAX(q0_v1) AS q_72da1c906f,
     MAX(q1_v1) AS q_49382679e4,
     MAX(q2_v1) AS q_d5eec1b0da
   FROM sw_seq_2
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
-    p_amount,
-    p_survey_id,
-    p_category,
-    p_score
+    p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS TEXT) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+          THEN CASE
+            WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM (
+        SELECT
+          *
+        FROM {{ ref('demo_events') }} AS e
+        WHERE
+          e.event_id IS NULL
+          AND (
+            e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+            AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+        UNION ALL
+        SELECT
+          *
+        FROM {{ ref('demo_events') }} AS e
+        WHERE
+          NOT e.event_id IS NULL
+          AND EXISTS(
+            SELECT
+              1
+            FROM {{ ref('demo_events') }} AS k
+            WHERE
+              k.user_id = e.user_id
+              AND k.event_id = e.event_id
+              AND (
+                k.event_name = 'order_completed'
+                AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+          )
+      ) AS e
+      WHERE
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
-      END AS p_amount,
-      (CAST(e.properties AS JSONB) ->> 'survey_id') AS p_survey_id,
-      (CAST(e.properties AS JSONB) ->> 'category') AS p_category,
-      CASE
-        WHEN (CAST(e.properties AS JSONB) ->> 'score') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        THEN CAST((CAST(e.properties AS JSONB) ->> 'score') AS DOUBLE PRECISION)
-      END AS p_score,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS TEXT), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
-    FROM {{ ref('demo_events') }} AS e
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+        THEN CASE
+          WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+        END
+      END AS p_amount
+    FROM (
+      SELECT
+        *
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        e.event_id IS NULL
+        AND (
+          e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+        )
+      UNION ALL
+      SELECT
+        *
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        NOT e.event_id IS NULL
+        AND EXISTS(
+          SELECT
+            1
+          FROM {{ ref('demo_events') }} AS k
+          WHERE
+            k.user_id = e.user_id
+            AND k.event_id = e.event_id
+            AND (
+              k.event_name = 'order_completed'
+              AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+        )
+    ) AS e
     WHERE
-      NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      (
+        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+      )
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
 ), sw_rfm_totals AS (
   SELECT
-    user_id,
+    CAST(user_key AS TEXT) AS user_id,
     MAX(ts) AS last_ts,
     COUNT(*) AS frequency,
     COALESCE(SUM(p_amount), 0) AS monetary
@@ -1799,7 +3115,7 @@ WITH sw_candidates AS (
   WHERE
     event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365 DAY'
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_days AS (
   SELECT
     user_id,
@@ -1919,10 +3235,10 @@ WITH sw_candidates AS (
     u.t_city,
     u.t_trial_ends_at,
     u.t_ltv,
+    a.f_last_seen_23f1a17008 AS f_last_seen_23f1a17008,
     f.f_avg_5d6282a3cc AS f_avg_5d6282a3cc,
     COALESCE(f.f_count_7c6e1b6459, 0) AS f_count_7c6e1b6459,
     COALESCE(f.f_count_7c77b8d158, 0) AS f_count_7c77b8d158,
-    f.f_last_seen_23f1a17008 AS f_last_seen_23f1a17008,
     COALESCE(f.f_count_2d0c03e601, 0) AS f_count_2d0c03e601,
     COALESCE(f.f_sum_30d3934d15, 0) AS f_sum_30d3934d15,
     COALESCE(f.f_count_5f62a50e5a, 0) AS f_count_5f62a50e5a,
@@ -1957,10 +3273,12 @@ WITH sw_candidates AS (
     UNION
     SELECT
       user_id
-    FROM sw_features
+    FROM sw_seen
   ) AS ids
   LEFT JOIN sw_users AS u
     ON u.user_id = ids.user_id
+  LEFT JOIN sw_seen AS a
+    ON a.user_id = ids.user_id
   LEFT JOIN sw_features AS f
     ON f.user_id = ids.user_id
   LEFT JOIN sw_sequences AS q
@@ -2532,6 +3850,492 @@ WITH sw_candidates AS (
   SELECT
     user_id
   FROM (
+    WITH sw_rfm_now_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              THEN CASE
+                WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+                THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (
+              PARTITION BY e.user_id, e.event_id
+              ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
+            ) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('demo_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                    AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+            THEN CASE
+              WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+              THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('demo_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                  AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_now_totals AS (
+      SELECT
+        CAST(user_key AS VARCHAR) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_now_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365 DAY'
+      GROUP BY
+        user_key
+    ), sw_rfm_now_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(CAST(DATEDIFF(MICROSECOND, last_ts, {{ sw.as_of }}) AS DOUBLE) / 86400000000) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_now_totals
+    ), sw_rfm_now_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_now_days
+    ), sw_rfm_now_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS m
+      FROM sw_rfm_now_ranks
+    ), sw_rfm_now AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_now_scores
+    ), sw_rfm_prev_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+              THEN CASE
+                WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+                THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (
+              PARTITION BY e.user_id, e.event_id
+              ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
+            ) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+                AND (
+                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+                )
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+              AND NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('demo_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                    AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+                    AND (
+                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                    )
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+            THEN CASE
+              WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+              THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+              AND (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            (
+              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+            )
+            AND NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('demo_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                  AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+                  AND (
+                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                  )
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL
+            AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_prev_totals AS (
+      SELECT
+        CAST(user_key AS VARCHAR) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_prev_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+      GROUP BY
+        user_key
+    ), sw_rfm_prev_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST(DATEDIFF(MICROSECOND, last_ts, {{ sw.prev_as_of }}) AS DOUBLE) / 86400000000
+        ) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_prev_totals
+    ), sw_rfm_prev_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_prev_days
+    ), sw_rfm_prev_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS m
+      FROM sw_rfm_prev_ranks
+    ), sw_rfm_prev AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_prev_scores
+    ), sw_rfm_changed AS (
+      SELECT
+        COALESCE(n.user_id, p.user_id) AS user_id
+      FROM sw_rfm_now AS n
+      FULL JOIN sw_rfm_prev AS p
+        ON n.user_id = p.user_id
+      WHERE
+        n.user_id IS NULL
+        OR p.user_id IS NULL
+        OR n.recency_days <> p.recency_days
+        OR n.frequency <> p.frequency
+        OR n.monetary <> p.monetary
+        OR n.r <> p.r
+        OR n.f <> p.f
+        OR n.m <> p.m
+    )
     SELECT
       CAST(e.user_id AS VARCHAR) AS user_id
     FROM {{ ref('demo_events') }} AS e
@@ -2676,11 +4480,6 @@ WITH sw_candidates AS (
             AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }} - INTERVAL '14 DAY'
           )
         )
-        OR (
-          e.event_name = 'order_completed'
-          AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-          AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
-        )
       )
     UNION
     SELECT
@@ -2703,6 +4502,10 @@ WITH sw_candidates AS (
           AND CAST(u.trial_ends_at AS TIMESTAMPNTZ) < {{ sw.as_of }}
         )
       )
+    UNION
+    SELECT
+      user_id
+    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -2719,17 +4522,10 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND (
-      {{ sw.full_sql }}
-      OR CAST(u.user_id AS VARCHAR) IN (
-        SELECT
-          user_id
-        FROM sw_candidates
-      )
-    )
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
 ), sw_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount,
@@ -2738,43 +4534,105 @@ WITH sw_candidates AS (
     p_score
   FROM (
     SELECT
-      CAST(e.user_id AS VARCHAR) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount,
+      p_survey_id,
+      p_category,
+      p_score
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          THEN CASE
+            WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+            THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+          END
+        END AS p_amount,
+        CASE
+          WHEN e.event_name IN ('survey_completed', 'survey_viewed')
+          THEN JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'survey_id')
+        END AS p_survey_id,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '90 DAY'
+          THEN JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'category')
+        END AS p_category,
+        CASE
+          WHEN e.event_name = 'survey_completed'
+          THEN CASE
+            WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'score'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+            THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'score') AS DOUBLE)
+          END
+        END AS p_score,
+        ROW_NUMBER() OVER (
+          PARTITION BY e.user_id, e.event_id
+          ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
+        ) AS sw_copy
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        (
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+          )
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
       CASE
-        WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
-        THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+        WHEN e.event_name = 'order_completed'
+        THEN CASE
+          WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+          THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+        END
       END AS p_amount,
-      JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'survey_id') AS p_survey_id,
-      JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'category') AS p_category,
       CASE
-        WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'score'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
-        THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'score') AS DOUBLE)
-      END AS p_score,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS VARCHAR), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
-      ) AS sw_copy
+        WHEN e.event_name IN ('survey_completed', 'survey_viewed')
+        THEN JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'survey_id')
+      END AS p_survey_id,
+      CASE
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '90 DAY'
+        THEN JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'category')
+      END AS p_category,
+      CASE
+        WHEN e.event_name = 'survey_completed'
+        THEN CASE
+          WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'score'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+          THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'score') AS DOUBLE)
+        END
+      END AS p_score
     FROM {{ ref('demo_events') }} AS e
     WHERE
       (
-        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
-      )
-      AND (
-        {{ sw.full_sql }}
-        OR CAST(e.user_id AS VARCHAR) IN (
-          SELECT
-            user_id
-          FROM sw_candidates
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
         )
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
       )
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
+), sw_seen AS (
+  SELECT
+    CAST(user_key AS VARCHAR) AS user_id,
+    MAX(ts) AS f_last_seen_23f1a17008
+  FROM sw_events
+  GROUP BY
+    user_key
 ), sw_features AS (
   SELECT
-    user_id,
+    CAST(user_key AS VARCHAR) AS user_id,
     AVG(CASE WHEN event_name = 'order_completed' THEN p_amount END) AS f_avg_5d6282a3cc,
     COUNT(CASE WHEN event_name = 'order_completed' THEN 1 END) AS f_count_7c6e1b6459,
     COUNT(
@@ -2783,7 +4641,6 @@ WITH sw_candidates AS (
         THEN 1
       END
     ) AS f_count_7c77b8d158,
-    MAX(ts) AS f_last_seen_23f1a17008,
     COUNT(
       CASE
         WHEN event_name = 'survey_completed' AND COALESCE(p_survey_id = 'onboarding', FALSE)
@@ -2898,11 +4755,26 @@ WITH sw_candidates AS (
       END
     ) AS f_count_07ae36b60b
   FROM sw_events
+  WHERE
+    (
+      event_name = 'app_opened' AND ts > {{ sw.as_of }} - INTERVAL '28 DAY'
+    )
+    OR (
+      event_name = 'checkout_viewed' AND ts > {{ sw.as_of }} - INTERVAL '7 DAY'
+    )
+    OR (
+      event_name IN ('email_opened', 'product_viewed', 'survey_dismissed')
+      AND ts > {{ sw.as_of }} - INTERVAL '30 DAY'
+    )
+    OR (
+      event_name = 'login' AND ts > {{ sw.as_of }} - INTERVAL '60 DAY'
+    )
+    OR event_name IN ('order_completed', 'survey_completed', 'survey_viewed')
   GROUP BY
-    user_id
+    user_key
 ), sw_seq_0 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     MAX(CASE WHEN event_name = 'checkout_viewed' THEN 1 ELSE 0 END) AS q0_m0,
     MAX(CASE WHEN event_name = 'order_completed' THEN 1 ELSE 0 END) AS q0_m1,
@@ -2926,24 +4798,34 @@ WITH sw_candidates AS (
     MAX(CASE WHEN event_name = 'order_completed' THEN 1 ELSE 0 END) AS q2_m1
   FROM sw_events
   WHERE
-    event_name = 'checkout_viewed'
-    OR event_name = 'order_completed'
-    OR (
-      event_name = 'survey_viewed'
-      AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+    (
+      (
+        event_name = 'checkout_viewed' OR event_name = 'order_completed'
+      )
+      AND ts > {{ sw.as_of }} - INTERVAL '7 DAY'
     )
     OR (
-      event_name = 'survey_completed'
-      AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      (
+        event_name = 'survey_viewed'
+        AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      )
+      OR (
+        event_name = 'survey_completed'
+        AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      )
     )
-    OR event_name = 'login'
-    OR event_name = 'order_completed'
+    OR (
+      (
+        event_name = 'login' OR event_name = 'order_completed'
+      )
+      AND ts > {{ sw.as_of }} - INTERVAL '30 DAY'
+    )
   GROUP BY
-    user_id,
+    user_key,
     ts
 ), sw_seq_1 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     q0_m0,
     q0_m1,
@@ -2957,7 +4839,7 @@ WITH sw_candidates AS (
   FROM sw_seq_0
 ), sw_seq_2 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     q0_m0,
     q0_m1,
@@ -2973,12 +4855,12 @@ WITH sw_candidates AS (
       AND ts + INTERVAL '2 MINUTE' <= {{ sw.as_of }}
       AND (
         MIN(CASE WHEN q0_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) IS NULL
         OR MIN(CASE WHEN q0_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) > ts + INTERVAL '2 MINUTE'
@@ -2991,12 +4873,12 @@ WITH sw_candidates AS (
       AND ts + INTERVAL '14 DAY' <= {{ sw.as_of }}
       AND (
         MIN(CASE WHEN q1_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) IS NULL
         OR MIN(CASE WHEN q1_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) > ts + INTERVAL '14 DAY'
@@ -3008,13 +4890,13 @@ WITH sw_candidates AS (
       WHEN (
         q2_m1 = 1
         AND NOT MAX(CASE WHEN q2_v0 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         ) IS NULL
       )
       AND MAX(CASE WHEN q2_v0 = 1 THEN ts END) OVER (
-        PARTITION BY user_id
+        PARTITION BY user_key
         ORDER BY ts ASC
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
       ) >= ts - INTERVAL '5 MINUTE'
@@ -3022,53 +4904,138 @@ WITH sw_candidates AS (
       ELSE 0
     END AS q2_v1
   FROM sw_seq_1
+  WHERE
+    q0_v0 = 1 OR q0_m1 = 1 OR q1_v0 = 1 OR q1_m1 = 1 OR q2_v0 = 1 OR q2_m1 = 1
 ), sw_sequences AS (
   SELECT
-    user_id,
+    CAST(user_key AS VARCHAR) AS user_id,
     MAX(q0_v1) AS q_72da1c906f,
     MAX(q1_v1) AS q_49382679e4,
     MAX(q2_v1) AS q_d5eec1b0da
   FROM sw_seq_2
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
-    p_amount,
-    p_survey_id,
-    p_category,
-    p_score
+    p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS VARCHAR) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+          THEN CASE
+            WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+            THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (
+          PARTITION BY e.user_id, e.event_id
+          ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
+        ) AS sw_copy
+      FROM (
+        SELECT
+          *
+        FROM {{ ref('demo_events') }} AS e
+        WHERE
+          e.event_id IS NULL
+          AND (
+            e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+            AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+          )
+        UNION ALL
+        SELECT
+          *
+        FROM {{ ref('demo_events') }} AS e
+        WHERE
+          NOT e.event_id IS NULL
+          AND EXISTS(
+            SELECT
+              1
+            FROM {{ ref('demo_events') }} AS k
+            WHERE
+              k.user_id = e.user_id
+              AND k.event_id = e.event_id
+              AND (
+                k.event_name = 'order_completed'
+                AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+              )
+          )
+      ) AS e
+      WHERE
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
       CASE
-        WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
-        THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
-      END AS p_amount,
-      JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'survey_id') AS p_survey_id,
-      JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'category') AS p_category,
-      CASE
-        WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'score'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
-        THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'score') AS DOUBLE)
-      END AS p_score,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS VARCHAR), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
-      ) AS sw_copy
-    FROM {{ ref('demo_events') }} AS e
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+        THEN CASE
+          WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+          THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+        END
+      END AS p_amount
+    FROM (
+      SELECT
+        *
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        e.event_id IS NULL
+        AND (
+          e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+          AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+        )
+      UNION ALL
+      SELECT
+        *
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        NOT e.event_id IS NULL
+        AND EXISTS(
+          SELECT
+            1
+          FROM {{ ref('demo_events') }} AS k
+          WHERE
+            k.user_id = e.user_id
+            AND k.event_id = e.event_id
+            AND (
+              k.event_name = 'order_completed'
+              AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+            )
+        )
+    ) AS e
     WHERE
-      NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      (
+        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+      )
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
 ), sw_rfm_totals AS (
   SELECT
-    user_id,
+    CAST(user_key AS VARCHAR) AS user_id,
     MAX(ts) AS last_ts,
     COUNT(*) AS frequency,
     COALESCE(SUM(p_amount), 0) AS monetary
@@ -3076,7 +5043,7 @@ WITH sw_candidates AS (
   WHERE
     event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365 DAY'
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_days AS (
   SELECT
     user_id,
@@ -3182,10 +5149,10 @@ WITH sw_candidates AS (
     u.t_city,
     u.t_trial_ends_at,
     u.t_ltv,
+    a.f_last_seen_23f1a17008 AS f_last_seen_23f1a17008,
     f.f_avg_5d6282a3cc AS f_avg_5d6282a3cc,
     COALESCE(f.f_count_7c6e1b6459, 0) AS f_count_7c6e1b6459,
     COALESCE(f.f_count_7c77b8d158, 0) AS f_count_7c77b8d158,
-    f.f_last_seen_23f1a17008 AS f_last_seen_23f1a17008,
     COALESCE(f.f_count_2d0c03e601, 0) AS f_count_2d0c03e601,
     COALESCE(f.f_sum_30d3934d15, 0) AS f_sum_30d3934d15,
     COALESCE(f.f_count_5f62a50e5a, 0) AS f_count_5f62a50e5a,
@@ -3220,10 +5187,12 @@ WITH sw_candidates AS (
     UNION
     SELECT
       user_id
-    FROM sw_features
+    FROM sw_seen
   ) AS ids
   LEFT JOIN sw_users AS u
     ON u.user_id = ids.user_id
+  LEFT JOIN sw_seen AS a
+    ON a.user_id = ids.user_id
   LEFT JOIN sw_features AS f
     ON f.user_id = ids.user_id
   LEFT JOIN sw_sequences AS q
@@ -3771,6 +5740,498 @@ WITH sw_candidates AS (
   SELECT
     user_id
   FROM (
+    WITH sw_rfm_now_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              THEN CASE
+                WHEN REGEXP_CONTAINS(
+                  JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+                  '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                )
+                THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('demo_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+            THEN CASE
+              WHEN REGEXP_CONTAINS(
+                JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+                '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              )
+              THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('demo_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_now_totals AS (
+      SELECT
+        CAST(user_key AS STRING) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_now_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365' DAY
+      GROUP BY
+        user_key
+    ), sw_rfm_now_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST(TIMESTAMP_DIFF({{ sw.as_of }}, last_ts, MICROSECOND) AS FLOAT64) / 86400000000
+        ) AS INT64) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_now_totals
+    ), sw_rfm_now_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_now_days
+    ), sw_rfm_now_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS m
+      FROM sw_rfm_now_ranks
+    ), sw_rfm_now AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_now_scores
+    ), sw_rfm_prev_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+              THEN CASE
+                WHEN REGEXP_CONTAINS(
+                  JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+                  '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                )
+                THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                AND (
+                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+                )
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('demo_events') }} AS e
+            WHERE
+              (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+              AND NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('demo_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                    AND (
+                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                    )
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+            THEN CASE
+              WHEN REGEXP_CONTAINS(
+                JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+                '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              )
+              THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+              AND (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('demo_events') }} AS e
+          WHERE
+            (
+              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+            )
+            AND NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('demo_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                  AND (
+                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                  )
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_prev_totals AS (
+      SELECT
+        CAST(user_key AS STRING) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_prev_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+      GROUP BY
+        user_key
+    ), sw_rfm_prev_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST(TIMESTAMP_DIFF({{ sw.prev_as_of }}, last_ts, MICROSECOND) AS FLOAT64) / 86400000000
+        ) AS INT64) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_prev_totals
+    ), sw_rfm_prev_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_prev_days
+    ), sw_rfm_prev_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS m
+      FROM sw_rfm_prev_ranks
+    ), sw_rfm_prev AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_prev_scores
+    ), sw_rfm_changed AS (
+      SELECT
+        COALESCE(n.user_id, p.user_id) AS user_id
+      FROM sw_rfm_now AS n
+      FULL JOIN sw_rfm_prev AS p
+        ON n.user_id = p.user_id
+      WHERE
+        n.user_id IS NULL
+        OR p.user_id IS NULL
+        OR n.recency_days <> p.recency_days
+        OR n.frequency <> p.frequency
+        OR n.monetary <> p.monetary
+        OR n.r <> p.r
+        OR n.f <> p.f
+        OR n.m <> p.m
+    )
     SELECT
       CAST(e.user_id AS STRING) AS user_id
     FROM {{ ref('demo_events') }} AS e
@@ -3915,11 +6376,6 @@ WITH sw_candidates AS (
             AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }} - INTERVAL '14' DAY
           )
         )
-        OR (
-          e.event_name = 'order_completed'
-          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-        )
       )
     UNION DISTINCT
     SELECT
@@ -3942,6 +6398,10 @@ WITH sw_candidates AS (
           AND CAST(u.trial_ends_at AS TIMESTAMP) < {{ sw.as_of }}
         )
       )
+    UNION DISTINCT
+    SELECT
+      user_id
+    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -3958,17 +6418,10 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND (
-      {{ sw.full_sql }}
-      OR CAST(u.user_id AS STRING) IN (
-        SELECT
-          user_id
-        FROM sw_candidates
-      )
-    )
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
 ), sw_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount,
@@ -3977,49 +6430,114 @@ WITH sw_candidates AS (
     p_score
   FROM (
     SELECT
-      CAST(e.user_id AS STRING) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount,
+      p_survey_id,
+      p_category,
+      p_score
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          THEN CASE
+            WHEN REGEXP_CONTAINS(
+              JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+              '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            )
+            THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+          END
+        END AS p_amount,
+        CASE
+          WHEN e.event_name IN ('survey_completed', 'survey_viewed')
+          THEN JSON_EXTRACT_SCALAR(e.properties, '$.survey_id')
+        END AS p_survey_id,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '90' DAY
+          THEN JSON_EXTRACT_SCALAR(e.properties, '$.category')
+        END AS p_category,
+        CASE
+          WHEN e.event_name = 'survey_completed'
+          THEN CASE
+            WHEN REGEXP_CONTAINS(
+              JSON_EXTRACT_SCALAR(e.properties, '$.score'),
+              '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            )
+            THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.score') AS FLOAT64)
+          END
+        END AS p_score,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        (
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN REGEXP_CONTAINS(
-          JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
-          '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        )
-        THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+        WHEN e.event_name = 'order_completed'
+        THEN CASE
+          WHEN REGEXP_CONTAINS(
+            JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+            '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          )
+          THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+        END
       END AS p_amount,
-      JSON_EXTRACT_SCALAR(e.properties, '$.survey_id') AS p_survey_id,
-      JSON_EXTRACT_SCALAR(e.properties, '$.category') AS p_category,
       CASE
-        WHEN REGEXP_CONTAINS(
-          JSON_EXTRACT_SCALAR(e.properties, '$.score'),
-          '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        )
-        THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.score') AS FLOAT64)
-      END AS p_score,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS STRING), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
+        WHEN e.event_name IN ('survey_completed', 'survey_viewed')
+        THEN JSON_EXTRACT_SCALAR(e.properties, '$.survey_id')
+      END AS p_survey_id,
+      CASE
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '90' DAY
+        THEN JSON_EXTRACT_SCALAR(e.properties, '$.category')
+      END AS p_category,
+      CASE
+        WHEN e.event_name = 'survey_completed'
+        THEN CASE
+          WHEN REGEXP_CONTAINS(
+            JSON_EXTRACT_SCALAR(e.properties, '$.score'),
+            '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          )
+          THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.score') AS FLOAT64)
+        END
+      END AS p_score
     FROM {{ ref('demo_events') }} AS e
     WHERE
       (
-        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-      )
-      AND (
-        {{ sw.full_sql }}
-        OR CAST(e.user_id AS STRING) IN (
-          SELECT
-            user_id
-          FROM sw_candidates
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
       )
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
+), sw_seen AS (
+  SELECT
+    CAST(user_key AS STRING) AS user_id,
+    MAX(ts) AS f_last_seen_23f1a17008
+  FROM sw_events
+  GROUP BY
+    user_key
 ), sw_features AS (
   SELECT
-    user_id,
+    CAST(user_key AS STRING) AS user_id,
     AVG(CASE WHEN event_name = 'order_completed' THEN p_amount END) AS f_avg_5d6282a3cc,
     COUNT(CASE WHEN event_name = 'order_completed' THEN 1 END) AS f_count_7c6e1b6459,
     COUNT(
@@ -4028,7 +6546,6 @@ WITH sw_candidates AS (
         THEN 1
       END
     ) AS f_count_7c77b8d158,
-    MAX(ts) AS f_last_seen_23f1a17008,
     COUNT(
       CASE
         WHEN event_name = 'survey_completed' AND COALESCE(p_survey_id = 'onboarding', FALSE)
@@ -4142,11 +6659,26 @@ WITH sw_candidates AS (
       END
     ) AS f_count_07ae36b60b
   FROM sw_events
+  WHERE
+    (
+      event_name = 'app_opened' AND ts > {{ sw.as_of }} - INTERVAL '28' DAY
+    )
+    OR (
+      event_name = 'checkout_viewed' AND ts > {{ sw.as_of }} - INTERVAL '7' DAY
+    )
+    OR (
+      event_name IN ('email_opened', 'product_viewed', 'survey_dismissed')
+      AND ts > {{ sw.as_of }} - INTERVAL '30' DAY
+    )
+    OR (
+      event_name = 'login' AND ts > {{ sw.as_of }} - INTERVAL '60' DAY
+    )
+    OR event_name IN ('order_completed', 'survey_completed', 'survey_viewed')
   GROUP BY
-    user_id
+    user_key
 ), sw_seq_0 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     MAX(CASE WHEN event_name = 'checkout_viewed' THEN 1 ELSE 0 END) AS q0_m0,
     MAX(CASE WHEN event_name = 'order_completed' THEN 1 ELSE 0 END) AS q0_m1,
@@ -4170,24 +6702,34 @@ WITH sw_candidates AS (
     MAX(CASE WHEN event_name = 'order_completed' THEN 1 ELSE 0 END) AS q2_m1
   FROM sw_events
   WHERE
-    event_name = 'checkout_viewed'
-    OR event_name = 'order_completed'
-    OR (
-      event_name = 'survey_viewed'
-      AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+    (
+      (
+        event_name = 'checkout_viewed' OR event_name = 'order_completed'
+      )
+      AND ts > {{ sw.as_of }} - INTERVAL '7' DAY
     )
     OR (
-      event_name = 'survey_completed'
-      AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      (
+        event_name = 'survey_viewed'
+        AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      )
+      OR (
+        event_name = 'survey_completed'
+        AND COALESCE(p_survey_id = 'feature_feedback', FALSE)
+      )
     )
-    OR event_name = 'login'
-    OR event_name = 'order_completed'
+    OR (
+      (
+        event_name = 'login' OR event_name = 'order_completed'
+      )
+      AND ts > {{ sw.as_of }} - INTERVAL '30' DAY
+    )
   GROUP BY
-    user_id,
+    user_key,
     ts
 ), sw_seq_1 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     q0_m0,
     q0_m1,
@@ -4201,7 +6743,7 @@ WITH sw_candidates AS (
   FROM sw_seq_0
 ), sw_seq_2 AS (
   SELECT
-    user_id,
+    user_key,
     ts,
     q0_m0,
     q0_m1,
@@ -4217,12 +6759,12 @@ WITH sw_candidates AS (
       AND ts + INTERVAL '2' MINUTE <= {{ sw.as_of }}
       AND (
         MIN(CASE WHEN q0_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) IS NULL
         OR MIN(CASE WHEN q0_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) > ts + INTERVAL '2' MINUTE
@@ -4235,12 +6777,12 @@ WITH sw_candidates AS (
       AND ts + INTERVAL '14' DAY <= {{ sw.as_of }}
       AND (
         MIN(CASE WHEN q1_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) IS NULL
         OR MIN(CASE WHEN q1_m1 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) > ts + INTERVAL '14' DAY
@@ -4252,13 +6794,13 @@ WITH sw_candidates AS (
       WHEN (
         q2_m1 = 1
         AND NOT MAX(CASE WHEN q2_v0 = 1 THEN ts END) OVER (
-          PARTITION BY user_id
+          PARTITION BY user_key
           ORDER BY ts ASC
           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         ) IS NULL
       )
       AND MAX(CASE WHEN q2_v0 = 1 THEN ts END) OVER (
-        PARTITION BY user_id
+        PARTITION BY user_key
         ORDER BY ts ASC
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
       ) >= ts - INTERVAL '5' MINUTE
@@ -4266,59 +6808,141 @@ WITH sw_candidates AS (
       ELSE 0
     END AS q2_v1
   FROM sw_seq_1
+  WHERE
+    q0_v0 = 1 OR q0_m1 = 1 OR q1_v0 = 1 OR q1_m1 = 1 OR q2_v0 = 1 OR q2_m1 = 1
 ), sw_sequences AS (
   SELECT
-    user_id,
+    CAST(user_key AS STRING) AS user_id,
     MAX(q0_v1) AS q_72da1c906f,
     MAX(q1_v1) AS q_49382679e4,
     MAX(q2_v1) AS q_d5eec1b0da
   FROM sw_seq_2
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
-    p_amount,
-    p_survey_id,
-    p_category,
-    p_score
+    p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS STRING) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+          THEN CASE
+            WHEN REGEXP_CONTAINS(
+              JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+              '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            )
+            THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM (
+        SELECT
+          *
+        FROM {{ ref('demo_events') }} AS e
+        WHERE
+          e.event_id IS NULL
+          AND (
+            e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+            AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+        UNION ALL
+        SELECT
+          *
+        FROM {{ ref('demo_events') }} AS e
+        WHERE
+          NOT e.event_id IS NULL
+          AND EXISTS(
+            SELECT
+              1
+            FROM {{ ref('demo_events') }} AS k
+            WHERE
+              k.user_id = e.user_id
+              AND k.event_id = e.event_id
+              AND (
+                k.event_name = 'order_completed'
+                AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+          )
+      ) AS e
+      WHERE
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN REGEXP_CONTAINS(
-          JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
-          '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+        THEN CASE
+          WHEN REGEXP_CONTAINS(
+            JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+            '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          )
+          THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+        END
+      END AS p_amount
+    FROM (
+      SELECT
+        *
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        e.event_id IS NULL
+        AND (
+          e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
-      END AS p_amount,
-      JSON_EXTRACT_SCALAR(e.properties, '$.survey_id') AS p_survey_id,
-      JSON_EXTRACT_SCALAR(e.properties, '$.category') AS p_category,
-      CASE
-        WHEN REGEXP_CONTAINS(
-          JSON_EXTRACT_SCALAR(e.properties, '$.score'),
-          '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+      UNION ALL
+      SELECT
+        *
+      FROM {{ ref('demo_events') }} AS e
+      WHERE
+        NOT e.event_id IS NULL
+        AND EXISTS(
+          SELECT
+            1
+          FROM {{ ref('demo_events') }} AS k
+          WHERE
+            k.user_id = e.user_id
+            AND k.event_id = e.event_id
+            AND (
+              k.event_name = 'order_completed'
+              AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
         )
-        THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.score') AS FLOAT64)
-      END AS p_score,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS STRING), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
-    FROM {{ ref('demo_events') }} AS e
+    ) AS e
     WHERE
-      NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      (
+        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+      )
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
 ), sw_rfm_totals AS (
   SELECT
-    user_id,
+    CAST(user_key AS STRING) AS user_id,
     MAX(ts) AS last_ts,
     COUNT(*) AS frequency,
     COALESCE(SUM(p_amount), 0) AS monetary
@@ -4326,7 +6950,7 @@ WITH sw_candidates AS (
   WHERE
     event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365' DAY
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_days AS (
   SELECT
     user_id,
@@ -4434,10 +7058,10 @@ WITH sw_candidates AS (
     u.t_city,
     u.t_trial_ends_at,
     u.t_ltv,
+    a.f_last_seen_23f1a17008 AS f_last_seen_23f1a17008,
     f.f_avg_5d6282a3cc AS f_avg_5d6282a3cc,
     COALESCE(f.f_count_7c6e1b6459, 0) AS f_count_7c6e1b6459,
     COALESCE(f.f_count_7c77b8d158, 0) AS f_count_7c77b8d158,
-    f.f_last_seen_23f1a17008 AS f_last_seen_23f1a17008,
     COALESCE(f.f_count_2d0c03e601, 0) AS f_count_2d0c03e601,
     COALESCE(f.f_sum_30d3934d15, 0) AS f_sum_30d3934d15,
     COALESCE(f.f_count_5f62a50e5a, 0) AS f_count_5f62a50e5a,
@@ -4472,10 +7096,12 @@ WITH sw_candidates AS (
     UNION DISTINCT
     SELECT
       user_id
-    FROM sw_features
+    FROM sw_seen
   ) AS ids
   LEFT JOIN sw_users AS u
     ON u.user_id = ids.user_id
+  LEFT JOIN sw_seen AS a
+    ON a.user_id = ids.user_id
   LEFT JOIN sw_features AS f
     ON f.user_id = ids.user_id
   LEFT JOIN sw_sequences AS q

@@ -43,11 +43,18 @@ def _t(text: str) -> Template:
 
 
 def _row(target_text: exp.DataType, kind: str, name: exp.Expr, user_id: exp.Expr, value: exp.Expr) -> exp.Select:
+    """One branch of the rows union. Takes ownership of its (freshly built) arguments: with
+    thousands of branches, copying them is most of the compile time."""
+
+    def cast(e: exp.Expr, alias: str) -> exp.Expr:
+        return exp.alias_(exp.cast(e, target_text.copy(), copy=False), alias, copy=False)
+
     return exp.select(
-        exp.alias_(literals.string(kind), "kind"),
-        exp.alias_(exp.cast(name, target_text), "name"),
-        exp.alias_(exp.cast(user_id, target_text), "user_id"),
-        exp.alias_(exp.cast(value, target_text), "value"),
+        exp.alias_(literals.string(kind), "kind", copy=False),
+        cast(name, "name"),
+        cast(user_id, "user_id"),
+        cast(value, "value"),
+        copy=False,
     )
 
 
@@ -63,12 +70,14 @@ def membership_model_sql(project: Project, dialect: str) -> exp.Select:
         updated_after=_t(UPDATED_AFTER) if config.users.updated_at else None,
     )
     found = candidates_query(project, names, dialect, _t(AS_OF), marks, dbt_relations)
-    candidates = exp.select(col("user_id")).from_(found.subquery("c"), copy=False).where(_t(INCREMENTAL), copy=False)
+    candidates = (
+        exp.select(col("user_id")).from_(found.subquery("c", copy=False), copy=False).where(_t(INCREMENTAL), copy=False)
+    )
     restriction = Restriction(exp.select(col("user_id")).from_("sw_candidates", copy=False), unless=_t(FULL))
     ev = evaluation(project, names, dialect, _t(AS_OF), dbt_relations, restriction)
 
-    null = exp.Null()
-    parts: list[exp.Select] = [_row(text, "scope", null, col("user_id"), null).from_("sw_candidates", copy=False)]
+    null = exp.Null
+    parts: list[exp.Select] = [_row(text, "scope", null(), col("user_id"), null()).from_("sw_candidates", copy=False)]
     for name in names:
         holdout = project.segments[name].holdout
         parts.append(
@@ -84,26 +93,28 @@ def membership_model_sql(project: Project, dialect: str) -> exp.Select:
         labelled = exp.select(col("user_id"), exp.alias_(label, "label")).from_(ev.final, copy=False)
         parts.append(
             _row(text, "group", literals.string(group.name), col("user_id"), col("label"))
-            .from_(labelled.subquery("g"), copy=False)
+            .from_(labelled.subquery("g", copy=False), copy=False)
             .where(exp.not_(exp.Is(this=col("label"), expression=exp.Null())), copy=False)
         )
     for name in names:
         digest = definition_hash(project.segments[name], project)
-        parts.append(_row(text, "definition", literals.string(name), null, literals.string(digest)))
+        parts.append(_row(text, "definition", literals.string(name), null(), literals.string(digest)))
     parts.append(
-        _row(text, "evaluated", literals.string("users"), null, exp.Count(this=exp.Star())).from_(ev.final, copy=False)
+        _row(text, "evaluated", literals.string("users"), null(), exp.Count(this=exp.Star())).from_(
+            ev.final, copy=False
+        )
     )
     if config.events.loaded_at:
         loaded = exp.Max(this=col(config.events.loaded_at))
         parts.append(
-            _row(text, "watermark", literals.string("loaded_at"), null, loaded).from_(
+            _row(text, "watermark", literals.string("loaded_at"), null(), loaded).from_(
                 exp.alias_(dbt_relations(config.events.relation), "e", table=True), copy=False
             )
         )
     if config.users.updated_at:
         updated = exp.Max(this=col(config.users.updated_at))
         parts.append(
-            _row(text, "watermark", literals.string("updated_at"), null, updated).from_(
+            _row(text, "watermark", literals.string("updated_at"), null(), updated).from_(
                 exp.alias_(dbt_relations(config.users.relation), "u", table=True), copy=False
             )
         )
@@ -111,7 +122,7 @@ def membership_model_sql(project: Project, dialect: str) -> exp.Select:
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False, copy=False)
     query = exp.select(col("kind"), col("name"), col("user_id"), col("value")).from_(
-        union.subquery("sw_rows"), copy=False
+        union.subquery("sw_rows", copy=False), copy=False
     )
     query = query.with_("sw_candidates", as_=candidates, copy=False)
     return ev.select(query)

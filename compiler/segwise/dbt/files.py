@@ -47,7 +47,8 @@ def _per_dialect(build: Callable[[str], exp.Expr]) -> str:
     out: list[str] = []
     for n, (name, target) in enumerate(TARGETS.items()):
         keyword = "if" if n == 0 else "elif"
-        out.append(f"{{%- {keyword} target.type == '{name}' %}}\n{target.sql(inert_literals(build(name)))}\n")
+        sql = target.sql(inert_literals(build(name)), copy=False)
+        out.append(f"{{%- {keyword} target.type == '{name}' %}}\n{sql}\n")
     supported = ", ".join(TARGETS)
     out.append(
         "{%- else %}\n"
@@ -75,18 +76,25 @@ def membership_model(project: Project) -> str:
 
 
 def definitions_model(project: Project) -> str:
+    table = [
+        {
+            "segment": name,
+            "definition_hash": definition_hash(seg, project),
+            "definition": json.dumps(canonical_definition(seg, project), sort_keys=True),
+            "description": seg.description,
+            "tags": json.dumps(list(seg.tags)),
+        }
+        for name, seg in sorted(project.segments.items())
+    ]
+
     def build(dialect: str) -> exp.Expr:
         text = get_target(dialect).type("text")
         rows: list[exp.Select] = []
-        for name, seg in sorted(project.segments.items()):
-            values = {
-                "segment": literals.string(name),
-                "definition_hash": literals.string(definition_hash(seg, project)),
-                "definition": literals.string(json.dumps(canonical_definition(seg, project), sort_keys=True)),
-                "description": literals.string(seg.description),
-                "tags": literals.string(json.dumps(list(seg.tags))),
-            }
-            rows.append(exp.select(*(exp.alias_(exp.cast(v, text), k) for k, v in values.items())))
+        for values in table:  # fresh nodes throughout, so nothing needs copying
+            cells = (
+                exp.alias_(exp.Cast(this=literals.string(v), to=text.copy()), k, copy=False) for k, v in values.items()
+            )
+            rows.append(exp.select(*cells, copy=False))
         query: exp.Query = rows[0]
         for row in rows[1:]:
             query = exp.union(query, row, distinct=False, copy=False)

@@ -16,7 +16,8 @@ OPENERS = re.compile(r"\{[{%#]")
 
 
 def inert_literals(tree: exp.Expr) -> exp.Expr:
-    """Split string literals around `{{`, `{%`, `{#`: 'a{{b' becomes 'a{' || '{b'."""
+    """Split string literals around `{{`, `{%`, `{#`: 'a{{b' becomes 'a{' || '{b'. Works in
+    place on `tree`."""
 
     def split(node: exp.Expr) -> exp.Expr:
         if not (isinstance(node, exp.Literal) and node.is_string and OPENERS.search(node.this)):
@@ -33,7 +34,7 @@ def inert_literals(tree: exp.Expr) -> exp.Expr:
             out = exp.DPipe(this=out, expression=exp.Literal.string(piece), safe=True)
         return exp.paren(out)
 
-    return tree.transform(split)
+    return tree.transform(split, copy=False)  # callers pass freshly built trees
 
 
 def inert_text(text: str) -> str:

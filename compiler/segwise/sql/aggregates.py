@@ -6,14 +6,16 @@ than FILTER, because every engine accepts it and skips the NULLs it produces.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlglot import exp
 
 from segwise.rules.nodes import AggFn, AgoWindow, EventFilter, SinceWindow, Window
 from segwise.sql import literals
 from segwise.sql.dialects import Target
-from segwise.sql.plan import EventFeature
+from segwise.sql.plan import EventFeature, Horizon
 from segwise.sql.predicates import predicate_sql
-from segwise.sql.staging import col, property_column
+from segwise.sql.staging import USER_KEY, col, property_column, relevant_sql, user_id_of_key
 
 # Features that are 0, not missing, for a user without matching events (SPEC §4).
 ZERO_WHEN_EMPTY = frozenset({AggFn.COUNT, AggFn.SUM, AggFn.COUNT_DISTINCT})
@@ -70,11 +72,19 @@ def feature_sql(target: Target, feature: EventFeature, as_of: exp.Expr) -> exp.E
             return exp.Max(this=value)
 
 
-def features_cte(target: Target, features: list[EventFeature], as_of: exp.Expr) -> exp.Select:
-    select = exp.select(col("user_id"))
+def features_cte(
+    target: Target, features: list[EventFeature], as_of: exp.Expr, horizons: Mapping[str, Horizon] | None = None
+) -> exp.Select:
+    """One row per user with events, one column per feature. With `horizons` (every event
+    name a feature reads, and how far back), only those events are aggregated: each
+    feature tests its event's name and window, so the others would only yield NULLs."""
+    select = exp.select(user_id_of_key(target))
     for feature in features:
         select = select.select(exp.alias_(feature_sql(target, feature, as_of), feature.column), copy=False)
-    return select.from_("sw_events", copy=False).group_by(col("user_id"), copy=False)
+    select = select.from_("sw_events", copy=False).group_by(col(USER_KEY), copy=False)
+    if horizons:
+        select = select.where(relevant_sql(target, horizons, col("event_name"), col("ts"), as_of), copy=False)
+    return select
 
 
 def base_feature(feature: EventFeature, table: str) -> exp.Expr:

@@ -12,8 +12,9 @@ when one of these happens:
   `prev - d < ts <= T - d`. This covers windows, regularity periods, the first step of a
   sequence, the wait of an absent step, and relative first_seen/last_seen measures;
 - a timestamp trait crosses a relative bound (`more_than_ago`, `less_than_ago`, `in_next`);
-- RFM scores rank the whole population, so anyone with a qualifying event in
-  `(prev - within, T]` is a candidate.
+- RFM scores rank the whole population: with `loaded_at`, the users whose RFM values or
+  scores differ between the previous run (recomputed from the events it saw) and this one;
+  without it, anyone with a qualifying event in `(prev - within, T]`.
 
 Every other user's rules read the same inputs at `prev` and at T, so their membership stands.
 The test suite checks this claim: membership carried forward plus the re-evaluated
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from segwise.config import BUILTIN_TRAITS, Project
+from segwise.config import BUILTIN_TRAITS, Config, Project
 from segwise.rules.nodes import (
     AgoWindow,
     AllOf,
@@ -47,6 +48,7 @@ from segwise.sql import literals
 from segwise.sql.dialects import Target, get_target
 from segwise.sql.plan import build_plan
 from segwise.sql.relations import Resolver, direct
+from segwise.sql.rfm import rfm_ctes, rfm_events_cte
 from segwise.sql.staging import col, text_id, typed
 
 # A moving edge: the instant `T - offset` seconds (negative for `T + d`, in_next), and
@@ -169,13 +171,17 @@ def candidates_query(
         if name is not None:
             crossed = exp.and_(exp.EQ(this=col(ev.name, "e"), expression=literals.string(name)), crossed)
         reasons.append(crossed)
+    rfm_ctes_: list[tuple[str, exp.Select]] = []
     if edges.rfm and config.rfm is not None:
-        rfm_window = exp.and_(
-            exp.EQ(this=col(ev.name, "e"), expression=literals.string(config.rfm.event)),
-            exp.GT(this=ts.copy(), expression=literals.minus(prev, config.rfm.within)),
-            exp.LTE(this=ts.copy(), expression=as_of.copy()),
-        )
-        reasons.append(rfm_window)
+        if ev.loaded_at is not None and marks.loaded_after is not None:
+            rfm_ctes_ = _rfm_changes(target, config, resolve(ev.relation), as_of, marks)
+        else:  # the previous run's data cannot be told apart: any buyer's scores may have moved
+            rfm_window = exp.and_(
+                exp.EQ(this=col(ev.name, "e"), expression=literals.string(config.rfm.event)),
+                exp.GT(this=ts.copy(), expression=literals.minus(prev, config.rfm.within)),
+                exp.LTE(this=ts.copy(), expression=as_of.copy()),
+            )
+            reasons.append(rfm_window)
     from_events = (
         exp.select(exp.alias_(text_id(target, col(ev.user_id, "e")), "user_id"))
         .from_(exp.alias_(resolve(ev.relation), "e", table=True), copy=False)
@@ -208,4 +214,53 @@ def candidates_query(
             copy=False,
         )
     )
-    return exp.union(from_events, from_users, distinct=True)
+    found: exp.Query = exp.union(from_events, from_users, distinct=True)
+    if rfm_ctes_:
+        found = exp.union(found, exp.select(col("user_id")).from_("sw_rfm_changed", copy=False), distinct=True)
+        for name, cte in rfm_ctes_:
+            found = found.with_(name, as_=cte, copy=False)
+    return found
+
+
+RFM_VALUES = ["recency_days", "frequency", "monetary", "r", "f", "m"]
+
+
+def _rfm_changes(
+    target: Target, config: Config, events: exp.Expr, as_of: exp.Expr, marks: Watermarks
+) -> list[tuple[str, exp.Select]]:
+    """CTEs ending in `sw_rfm_changed(user_id)`: the users whose RFM values differ between
+    what the previous run computed and what this run computes.
+
+    RFM ranks every buyer, so one new order can move anyone's scores; but a user whose own
+    values and scores are the same at both runs keeps every `rfm:` result. The previous run's
+    values are recomputed at its T from the events it saw: those not loaded after its
+    watermark (SPEC §5's contract: loaded_at rises with every load, events are appended)."""
+    assert config.events.loaded_at is not None and marks.loaded_after is not None and config.rfm is not None
+    loaded = col(config.events.loaded_at, "e")
+    seen = exp.or_(
+        exp.Is(this=loaded, expression=exp.Null()),
+        exp.LTE(this=loaded.copy(), expression=marks.loaded_after.copy()),
+    )
+    ctes: list[tuple[str, exp.Select]] = [
+        ("sw_rfm_now_events", rfm_events_cte(target, config, events.copy(), as_of)),
+        *rfm_ctes(target, config.rfm, "sw_rfm_now_events", as_of, name="sw_rfm_now"),
+        ("sw_rfm_prev_events", rfm_events_cte(target, config, events.copy(), marks.prev_as_of, seen)),
+        *rfm_ctes(target, config.rfm, "sw_rfm_prev_events", marks.prev_as_of, name="sw_rfm_prev"),
+    ]
+    differs: list[exp.Expr] = [
+        exp.Is(this=col("user_id", "n"), expression=exp.Null()),
+        exp.Is(this=col("user_id", "p"), expression=exp.Null()),
+    ]
+    differs += [exp.NEQ(this=col(c, "n"), expression=col(c, "p")) for c in RFM_VALUES]
+    changed = (
+        exp.select(exp.alias_(exp.Coalesce(this=col("user_id", "n"), expressions=[col("user_id", "p")]), "user_id"))
+        .from_(exp.alias_(exp.to_table("sw_rfm_now"), "n", table=True), copy=False)
+        .join(
+            exp.alias_(exp.to_table("sw_rfm_prev"), "p", table=True),
+            on=exp.EQ(this=col("user_id", "n"), expression=col("user_id", "p")),
+            join_type="full",
+            copy=False,
+        )
+        .where(exp.or_(*differs), copy=False)
+    )
+    return [*ctes, ("sw_rfm_changed", changed)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import assert_never
 
 from segwise.config import BUILTIN_TRAITS, Project
@@ -29,6 +30,7 @@ from segwise.rules.nodes import (
     RfmCondition,
     Segment,
     SequenceCondition,
+    SinceWindow,
     TraitCondition,
     Window,
 )
@@ -84,6 +86,42 @@ def period_features(cond: EventCondition, reg: Regularity) -> list[EventFeature]
     ]
 
 
+@dataclass(frozen=True)
+class Horizon:
+    """How far back a use reads events: those with ts > T - ago, or ts >= since (either
+    bound may be absent); neither bound: all history."""
+
+    ago: Duration | None = None
+    since: datetime | None = None
+
+    @classmethod
+    def of(cls, window: Window | None) -> Horizon:
+        match window:
+            case AgoWindow(start=start):
+                return cls(ago=start)
+            case SinceWindow(since=since):
+                return cls(since=since)
+            case None:
+                return cls()
+
+    @property
+    def unbounded(self) -> bool:
+        return self.ago is None and self.since is None
+
+    def merge(self, other: Horizon | None) -> Horizon:
+        """The horizon covering both uses."""
+        if other is None:
+            return self
+        if self.unbounded or other.unbounded:
+            return Horizon()
+        agos = [d for d in (self.ago, other.ago) if d is not None]
+        sinces = [t for t in (self.since, other.since) if t is not None]
+        return Horizon(
+            ago=max(agos, key=lambda d: d.seconds) if agos else None,
+            since=min(sinces) if sinces else None,
+        )
+
+
 @dataclass
 class Plan:
     """Everything the selected segments need, in first-use order (stable SQL)."""
@@ -93,18 +131,34 @@ class Plan:
     features: dict[EventFeature, None] = field(default_factory=dict)
     sequences: dict[SequenceCondition, None] = field(default_factory=dict)
     properties: dict[str, ValueType] = field(default_factory=dict)
+    # How far back each event name is read by the named features, sequences and RFM (the
+    # built-in traits read every event), and each property per event name: every reference
+    # to an event or a property column sits next to a test of the event's name and window,
+    # so older events of that name, and other events' properties, are never needed.
+    event_horizons: dict[str, Horizon] = field(default_factory=dict)
+    property_events: dict[str, dict[str, Horizon]] = field(default_factory=dict)
     traits: dict[str, None] = field(default_factory=dict)
     uses_rfm: bool = False
 
-    def add_filter(self, flt: EventFilter) -> None:
+    def add_event(self, event: str, horizon: Horizon) -> None:
+        self.event_horizons[event] = horizon.merge(self.event_horizons.get(event))
+
+    def add_filter(self, flt: EventFilter, horizon: Horizon) -> None:
+        self.add_event(flt.event, horizon)
         for pf in flt.where:
             self.properties[pf.property] = pf.type
+            self._read(pf.property, flt.event, horizon)
 
-    def add_property(self, name: str) -> None:
+    def add_property(self, name: str, event: str, horizon: Horizon) -> None:
         kind = self.project.config.events.property_type(name)
         if kind is None:
             raise CompileError(f"unknown event property {name!r}")
         self.properties[name] = kind
+        self._read(name, event, horizon)
+
+    def _read(self, prop: str, event: str, horizon: Horizon) -> None:
+        events = self.property_events.setdefault(prop, {})
+        events[event] = horizon.merge(events.get(event))
 
     def visit(self, cond: Condition) -> None:
         match cond:
@@ -118,18 +172,23 @@ class Plan:
                     self.features[BUILTIN_FEATURES[trait]] = None
                 else:
                     self.traits[trait] = None
-            case EventCondition(filter=flt, measure=measure):
-                self.add_filter(flt)
+            case EventCondition(filter=flt, measure=measure, window=window):
                 if isinstance(measure, Regularity):
+                    horizon = Horizon(ago=Duration(measure.every.seconds * measure.periods))
+                    self.add_filter(flt, horizon)
                     for feature in period_features(cond, measure):
                         self.features[feature] = None
                 else:
+                    horizon = Horizon.of(window)
+                    self.add_filter(flt, horizon)
                     if measure.property:
-                        self.add_property(measure.property)
+                        self.add_property(measure.property, flt.event, horizon)
                     self.features[measure_feature(cond, measure)] = None
-            case SequenceCondition(steps=steps):
+            case SequenceCondition(steps=steps, within=within):
+                # Every event of a chain is at or after its first, which lies in the window.
+                horizon = Horizon(ago=within)
                 for step in steps:
-                    self.add_filter(step.filter)
+                    self.add_filter(step.filter, horizon)
                 self.sequences[cond] = None
             case InSegment():
                 pass  # the referenced segment is part of the plan (see build_plan)
@@ -143,7 +202,8 @@ class Plan:
                 rfm = self.project.config.rfm
                 if rfm is None:
                     raise CompileError("`rfm` conditions need the rfm: section of segwise.yml")
-                self.add_property(rfm.monetary)
+                self.add_event(rfm.event, Horizon(ago=rfm.within))
+                self.add_property(rfm.monetary, rfm.event, Horizon(ago=rfm.within))
                 self.uses_rfm = True
             case _:
                 assert_never(cond)

@@ -1,7 +1,9 @@
 """Assembling the evaluation query: staging, shared features, per-user base, segment layers.
 
 sw_users, sw_events          typed inputs (events: ts <= T, deduplicated)
-sw_features                  every event aggregate of every segment, one GROUP BY pass
+sw_seen                      every user with events, and the built-in traits (all events)
+sw_features                  every other event aggregate, one GROUP BY pass over the events
+                             within some feature's horizon
 sw_seq_*, sw_sequences       sequences, window functions over the users' events
 sw_rfm_*, sw_rfm             RFM scores over all users
 sw_base                      one row per universe user: traits + features
@@ -26,7 +28,7 @@ from segwise.sql.dialects import Target, get_target
 from segwise.sql.holdout import variant
 from segwise.sql.plan import Plan, build_plan, references, sequence_column
 from segwise.sql.relations import Resolver, direct
-from segwise.sql.rfm import rfm_ctes
+from segwise.sql.rfm import rfm_ctes, rfm_events_cte
 from segwise.sql.sequences import sequence_ctes
 from segwise.sql.staging import Restriction, col, events_cte, trait_column, users_cte
 
@@ -90,9 +92,16 @@ def evaluation(
     events_table = resolve(config.events.relation)
     traits = list(plan.traits)
     ctes.append(("sw_users", users_cte(target, config, users_table, traits, candidates)))
-    ctes.append(("sw_events", events_cte(target, config, events_table, plan.properties, t, candidates)))
-    features = list(plan.features)
-    ctes.append(("sw_features", features_cte(target, features, t)))
+    ctes.append(
+        ("sw_events", events_cte(target, config, events_table, plan.properties, t, candidates, plan.property_events))
+    )
+    # The built-in traits read every event, the other features only their events' horizons
+    # (often a small share of the history); sw_seen also holds every user with events.
+    builtin = [f for f in plan.features if f.filter is None]
+    named = [f for f in plan.features if f.filter is not None]
+    ctes.append(("sw_seen", features_cte(target, builtin, t)))
+    if named:
+        ctes.append(("sw_features", features_cte(target, named, t, plan.event_horizons)))
     sequences = list(plan.sequences)
     if sequences:
         ctes.extend(sequence_ctes(target, sequences, t))
@@ -100,25 +109,30 @@ def evaluation(
         assert config.rfm is not None
         rfm_events = "sw_events"
         if candidates is not None:  # scores rank everyone, not only the candidates
-            ctes.append(("sw_rfm_events", events_cte(target, config, events_table.copy(), plan.properties, t, None)))
+            ctes.append(("sw_rfm_events", rfm_events_cte(target, config, events_table.copy(), t)))
             rfm_events = "sw_rfm_events"
         ctes.extend(rfm_ctes(target, config.rfm, rfm_events, t))
 
     ids = exp.union(
         exp.select(col("user_id")).from_("sw_users", copy=False),
-        exp.select(col("user_id")).from_("sw_features", copy=False),
+        exp.select(col("user_id")).from_("sw_seen", copy=False),
         distinct=True,
     )
     base = exp.select(col("user_id", "ids"))
     base = base.select(*(col(trait_column(n), "u") for n in traits), copy=False)
-    base = base.select(*(base_feature(f, "f") for f in features), copy=False)
-    base = base.from_(ids.subquery("ids"), copy=False)
+    base = base.select(*(base_feature(f, "a") for f in builtin), copy=False)
+    base = base.select(*(base_feature(f, "f") for f in named), copy=False)
+    base = base.from_(ids.subquery("ids", copy=False), copy=False)
     base = base.join(
         exp.alias_(exp.to_table("sw_users"), "u", table=True), on=_same_user("u"), join_type="left", copy=False
     )
     base = base.join(
-        exp.alias_(exp.to_table("sw_features"), "f", table=True), on=_same_user("f"), join_type="left", copy=False
+        exp.alias_(exp.to_table("sw_seen"), "a", table=True), on=_same_user("a"), join_type="left", copy=False
     )
+    if named:
+        base = base.join(
+            exp.alias_(exp.to_table("sw_features"), "f", table=True), on=_same_user("f"), join_type="left", copy=False
+        )
     if sequences:
         base = base.select(
             *(
@@ -201,5 +215,7 @@ def compile_membership(
     query: exp.Query = parts[0]
     for part in parts[1:]:
         query = exp.union(query, part, distinct=False, copy=False)
-    wrapped = exp.select(col("segment"), col("user_id"), col("variant")).from_(query.subquery("members"), copy=False)
+    wrapped = exp.select(col("segment"), col("user_id"), col("variant")).from_(
+        query.subquery("members", copy=False), copy=False
+    )
     return ev.select(wrapped)

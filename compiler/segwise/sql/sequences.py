@@ -22,7 +22,7 @@ from segwise.sql import literals
 from segwise.sql.aggregates import filter_sql
 from segwise.sql.dialects import Target
 from segwise.sql.plan import sequence_column
-from segwise.sql.staging import col
+from segwise.sql.staging import USER_KEY, col, user_id_of_key
 
 
 def _flag(test: exp.Expr) -> exp.Expr:
@@ -38,7 +38,7 @@ def _running(
 ) -> exp.Window:
     return exp.Window(
         this=fn(this=value),
-        partition_by=[col("user_id")],
+        partition_by=[col(USER_KEY)],
         order=exp.Order(expressions=[target.ordered(col("ts"))]),
         spec=exp.WindowSpec(kind="ROWS", start=start[0], start_side=start[1], end=end[0], end_side=end[1]),
     )
@@ -70,25 +70,30 @@ def sequence_ctes(target: Target, sequences: list[SequenceCondition], as_of: exp
     """CTEs ending in `sw_sequences(user_id, q_<seq>...)`, 1 when the sequence holds at T."""
     ctes: list[tuple[str, exp.Select]] = []
     match_cols: list[exp.Expr] = []
-    any_match: list[exp.Expr] = []
+    relevant: list[exp.Expr] = []
     for q, seq in enumerate(sequences):
+        tests = []
         for i, step in enumerate(seq.steps):
             test = exp.and_(*filter_sql(target, step.filter, as_of))
-            any_match.append(test.copy())
+            tests.append(test.copy())
             match_cols.append(exp.alias_(exp.Max(this=_flag(test)), f"q{q}_m{i}"))
+        # Every event of a chain (and every event an absent step waits for) is at or after
+        # the first step's, so inside the sequence's window: older events cannot matter to q.
+        # Pruning per sequence keeps a long history out of the window functions below
+        # whenever the windowed sequences are the ones matching the frequent events.
+        matches = exp.or_(*tests) if len(tests) > 1 else tests[0]
+        if seq.within is not None:
+            matches = exp.and_(exp.paren(matches), exp.GT(this=col("ts"), expression=literals.minus(as_of, seq.within)))
+        relevant.append(matches)
     rows = (
-        exp.select(col("user_id"), col("ts"), *match_cols)
+        exp.select(col(USER_KEY), col("ts"), *match_cols)
         .from_("sw_events", copy=False)
-        .where(exp.or_(*any_match) if len(any_match) > 1 else any_match[0], copy=False)
-        .group_by(col("user_id"), col("ts"), copy=False)
+        .where(exp.or_(*relevant) if len(relevant) > 1 else relevant[0], copy=False)
+        .group_by(col(USER_KEY), col("ts"), copy=False)
     )
-    if all(seq.within is not None for seq in sequences):
-        # No chain can start before the widest sequence window: skip older history.
-        widest = max(seq.within for seq in sequences if seq.within is not None)
-        rows = rows.where(exp.GT(this=col("ts"), expression=literals.minus(as_of, widest)), copy=False)
     ctes.append(("sw_seq_0", rows))
 
-    carried = ["user_id", "ts"] + [f"q{q}_m{i}" for q, s in enumerate(sequences) for i in range(len(s.steps))]
+    carried = [USER_KEY, "ts"] + [f"q{q}_m{i}" for q, s in enumerate(sequences) for i in range(len(s.steps))]
     # Level 1: first steps, valid inside the sequence window.
     level: list[exp.Expr] = []
     for q, seq in enumerate(sequences):
@@ -127,14 +132,30 @@ def sequence_ctes(target: Target, sequences: list[SequenceCondition], as_of: exp
                         test, exp.GTE(this=before.copy(), expression=literals.minus(col("ts"), step.within))
                     )
             level.append(exp.alias_(_flag(test), f"q{q}_v{i}"))
-        ctes.append(
-            (f"sw_seq_{i + 1}", exp.select(*(col(c) for c in carried), *level).from_(f"sw_seq_{i}", copy=False))
-        )
+        rows = exp.select(*(col(c) for c in carried), *level).from_(f"sw_seq_{i}", copy=False)
+        ctes.append((f"sw_seq_{i + 1}", rows.where(_still_needed(sequences, i), copy=False)))
         carried += [f"q{q}_v{i}" for q, seq in enumerate(sequences) if i < len(seq.steps)]
 
-    result = exp.select(col("user_id"))
+    result = exp.select(user_id_of_key(target))
     for q, seq in enumerate(sequences):
         last = f"q{q}_v{len(seq.steps) - 1}"
         result = result.select(exp.alias_(exp.Max(this=col(last)), sequence_column(seq)), copy=False)
-    ctes.append(("sw_sequences", result.from_(f"sw_seq_{depth}", copy=False).group_by(col("user_id"), copy=False)))
+    ctes.append(("sw_sequences", result.from_(f"sw_seq_{depth}", copy=False).group_by(col(USER_KEY), copy=False)))
     return ctes
+
+
+def _still_needed(sequences: list[SequenceCondition], i: int) -> exp.Expr:
+    """The rows level i (deciding step i) and the later levels can use: a valid chain end
+    for step i-1, a match of step i or a later one, or a finished sequence's result.
+
+    Any other row contributes nothing to a running MAX of valid ends, a running MIN of
+    matches or the final MAX, so dropping it changes no result; rows stay distinct
+    timestamps. A long first step (every product view) stops weighing on the later levels."""
+    keep: list[exp.Expr] = []
+    for q, seq in enumerate(sequences):
+        if i < len(seq.steps):
+            keep.append(_is_one(f"q{q}_v{i - 1}"))
+            keep.extend(_is_one(f"q{q}_m{j}") for j in range(i, len(seq.steps)))
+        else:
+            keep.append(_is_one(f"q{q}_v{len(seq.steps) - 1}"))
+    return exp.or_(*keep) if len(keep) > 1 else keep[0]

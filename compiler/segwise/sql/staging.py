@@ -6,13 +6,17 @@ timestamps, doubles and booleans, whatever the warehouse columns are.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlglot import exp
 
 from segwise.config import Config, FlatProperties, JsonProperties
 from segwise.rules.values import ValueType
-from segwise.sql.dialects import JsonText, RegexSearch, Target
+from segwise.sql import literals
+from segwise.sql.dialects import JsonText, RegexSearch, Target, Template
+from segwise.sql.plan import Horizon
 
 SQL_TYPES = {
     ValueType.STRING: "text",
@@ -38,21 +42,73 @@ def trait_column(trait: str) -> str:
     return f"t_{trait}"
 
 
+# The staged events' user column: the events relation's own id column, not yet text.
+USER_KEY = "user_key"
+
+
+def user_id_of_key(target: Target) -> exp.Expr:
+    """The text user id of the staged events' raw `user_key`, for one row per user."""
+    return exp.alias_(text_id(target, col(USER_KEY)), "user_id")
+
+
 def property_column(prop: str) -> str:
     return f"p_{prop}"
+
+
+def horizon_sql(target: Target, horizon: Horizon, ts: exp.Expr, as_of: exp.Expr) -> list[exp.Expr]:
+    """The test that ts lies within `horizon` of T; none when it is all history."""
+    tests: list[exp.Expr] = []
+    if horizon.ago is not None:
+        tests.append(exp.GT(this=ts.copy(), expression=literals.minus(as_of, horizon.ago)))
+    if horizon.since is not None:
+        tests.append(exp.GTE(this=ts.copy(), expression=literals.timestamp(target, horizon.since)))
+    return [exp.or_(*tests)] if len(tests) > 1 else tests
+
+
+def relevant_sql(
+    target: Target, horizons: Mapping[str, Horizon], name: exp.Expr, ts: exp.Expr, as_of: exp.Expr
+) -> exp.Expr:
+    """An event some use reads: its name is one of `horizons`, and it is within that
+    name's horizon of T."""
+    by_horizon: dict[Horizon, list[str]] = {}
+    for event, horizon in sorted(horizons.items()):
+        by_horizon.setdefault(horizon, []).append(event)
+    parts: list[exp.Expr] = []
+    for horizon, events in by_horizon.items():
+        named: exp.Expr = (
+            exp.EQ(this=name.copy(), expression=literals.string(events[0]))
+            if len(events) == 1
+            else exp.In(this=name.copy(), expressions=[literals.string(e) for e in events])
+        )
+        parts.append(exp.and_(named, *horizon_sql(target, horizon, ts, as_of)))
+    return exp.or_(*parts) if len(parts) > 1 else parts[0]
+
+
+# A dbt template printing one Jinja expression: `{{ sw.full_sql }}`.
+JINJA_EXPRESSION = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 
 
 @dataclass(frozen=True)
 class Restriction:
     """Evaluate only the users `ids` selects; when `unless` is true (dbt's full mode, a
-    template), everyone. Constant `TRUE OR ...` folds away in every engine's planner."""
+    template), everyone."""
 
     ids: exp.Query
     unless: exp.Expr | None = None
 
-    def condition(self, user_id: exp.Expr) -> exp.Expr:
-        test: exp.Expr = exp.In(this=user_id, query=self.ids.copy().subquery())
-        return exp.or_(self.unless.copy(), test) if self.unless is not None else test
+    def condition(self, target: Target, user_id: exp.Expr) -> exp.Expr:
+        test: exp.Expr = exp.In(this=user_id, query=self.ids.copy().subquery(copy=False))
+        if self.unless is None:
+            return test
+        flag = JINJA_EXPRESSION.fullmatch(self.unless.this) if isinstance(self.unless, Template) else None
+        if flag is not None:
+            # Chosen when dbt renders the model, so a full run's SQL holds no subquery at all.
+            # `TRUE OR <subquery>` is logically the same, but planners keep the dead subquery
+            # in the plan: under DuckDB's deduplication window it blocks the narrow grouped
+            # arg-min with late materialization and doubles the cost of a full run.
+            chosen = target.sql(test, pretty=False)
+            return Template(this=f"{{% if {flag.group(1)} == 'TRUE' %}}TRUE{{% else %}}({chosen}){{% endif %}}")
+        return exp.or_(self.unless.copy(), test)
 
 
 def users_cte(
@@ -67,7 +123,7 @@ def users_cte(
         )
     where: exp.Expr = exp.not_(exp.Is(this=col(users.id, "u"), expression=exp.Null()))
     if candidates is not None:
-        where = exp.and_(where, candidates.condition(text_id(target, col(users.id, "u"))))
+        where = exp.and_(where, candidates.condition(target, text_id(target, col(users.id, "u"))))
     return select.from_(exp.alias_(table, "u", table=True), copy=False).where(where, copy=False)
 
 
@@ -112,40 +168,64 @@ def events_cte(
     properties: dict[str, ValueType],
     as_of: exp.Expr,
     candidates: Restriction | None,
+    property_events: Mapping[str, Mapping[str, Horizon]] | None = None,
 ) -> exp.Select:
-    """Events with ts <= T and a user id, one row per event id (SPEC: an id seen twice counts once)."""
+    """Events with ts <= T and a user id, one row per event id (SPEC: an id seen twice counts once).
+
+    `property_events` names, per property, the events whose value any rule reads and how far
+    back; the others get NULL without parsing their JSON."""
     ev = config.events
     ts = typed(target, col(ev.timestamp, "e"), ValueType.TIMESTAMP)
     columns: list[exp.Expr] = [
-        exp.alias_(text_id(target, col(ev.user_id, "e")), "user_id"),
+        # The raw id column: grouping, partitioning and joining by it is the same as by its
+        # text (the cast to text is injective) and much cheaper than casting every event's
+        # id; the aggregates cast their one row per user (SPEC §4: ids are text).
+        exp.alias_(col(ev.user_id, "e"), USER_KEY),
         exp.alias_(col(ev.name, "e"), "event_name"),
         exp.alias_(ts, "ts"),
     ]
     for prop, kind in properties.items():
-        columns.append(exp.alias_(property_value(target, config, prop, kind), property_column(prop)))
+        value = property_value(target, config, prop, kind)
+        readers = (property_events or {}).get(prop)
+        if readers and isinstance(config.events.properties, JsonProperties):
+            # Parse the JSON only where a rule reads the value: every use of the column is
+            # guarded by a test of the event's name and window (filters, measures, RFM,
+            # sequence steps), so other events and older ones are never read.
+            value = exp.Case(ifs=[exp.If(this=relevant_sql(target, readers, col(ev.name, "e"), ts, as_of), true=value)])
+        columns.append(exp.alias_(value, property_column(prop)))
     where = exp.and_(
         exp.not_(exp.Is(this=col(ev.user_id, "e"), expression=exp.Null())),
         exp.LTE(this=ts.copy(), expression=as_of.copy()),
     )
-    if candidates is not None:
-        where = exp.and_(where, candidates.condition(text_id(target, col(ev.user_id, "e"))))
+    if candidates is not None:  # before deduplicating: only the candidates' events are read
+        where = exp.and_(where, candidates.condition(target, text_id(target, col(ev.user_id, "e"))))
     source = exp.alias_(table, "e", table=True)
     if ev.id is None:
         return exp.select(*columns).from_(source, copy=False).where(where, copy=False)
-    # Deliveries of one event share (user, id): keep the earliest copy.
+    # Deliveries of one event share (user, id): keep the earliest copy. Events without an id
+    # are all distinct and bypass the window, so the kept copies are exactly `sw_copy = 1`:
+    # a filter engines plan as a grouped arg-min (DuckDB's top-N window elimination) rather
+    # than sorting every event with its payload. Partitioning by the raw user column is the
+    # same as by its text (the cast is injective) and spares the cast.
+    event_id = col(ev.id, "e")
     copy_no = exp.Window(
         this=exp.RowNumber(),
-        partition_by=[text_id(target, col(ev.user_id, "e")), col(ev.id, "e")],
+        partition_by=[col(ev.user_id, "e"), event_id],
         order=exp.Order(expressions=[target.ordered(ts.copy())]),
     )
+    with_id = exp.and_(where.copy(), exp.not_(exp.Is(this=event_id.copy(), expression=exp.Null())))
     inner = (
-        exp.select(*columns, exp.alias_(col(ev.id, "e"), "sw_event_id"), exp.alias_(copy_no, "sw_copy"))
-        .from_(source, copy=False)
-        .where(where, copy=False)
+        exp.select(*(c.copy() for c in columns), exp.alias_(copy_no, "sw_copy"))
+        .from_(source.copy(), copy=False)
+        .where(with_id, copy=False)
     )
     names = [c.alias_or_name for c in columns]
-    keep = exp.or_(
-        exp.Is(this=col("sw_event_id"), expression=exp.Null()),
-        exp.EQ(this=col("sw_copy"), expression=exp.Literal.number(1)),
+    first = (
+        exp.select(*(col(n) for n in names))
+        .from_(inner.subquery("d", copy=False), copy=False)
+        .where(exp.EQ(this=col("sw_copy"), expression=exp.Literal.number(1)), copy=False)
     )
-    return exp.select(*(col(n) for n in names)).from_(inner.subquery("d"), copy=False).where(keep, copy=False)
+    without_id = exp.and_(where, exp.Is(this=event_id.copy(), expression=exp.Null()))
+    rest = exp.select(*columns).from_(source, copy=False).where(without_id, copy=False)
+    both = exp.union(first, rest, distinct=False, copy=False)
+    return exp.select(*(col(n) for n in names)).from_(both.subquery("sw_deduplicated", copy=False), copy=False)

@@ -7,30 +7,53 @@ WITH sw_users AS (
     NOT u.user_id IS NULL
 ), sw_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts
   FROM (
     SELECT
-      CAST(e.user_id AS STRING) AS user_id,
+      user_key,
+      event_name,
+      ts
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM demo_events AS e
+      WHERE
+        (
+          NOT e.user_id IS NULL
+          AND CAST(e.occurred_at AS TIMESTAMP) <= CAST('2025-06-01 00:00:00' AS TIMESTAMP)
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
-      CAST(e.occurred_at AS TIMESTAMP) AS ts,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS STRING), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
+      CAST(e.occurred_at AS TIMESTAMP) AS ts
     FROM demo_events AS e
     WHERE
-      NOT e.user_id IS NULL
-      AND CAST(e.occurred_at AS TIMESTAMP) <= CAST('2025-06-01 00:00:00' AS TIMESTAMP)
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      (
+        NOT e.user_id IS NULL
+        AND CAST(e.occurred_at AS TIMESTAMP) <= CAST('2025-06-01 00:00:00' AS TIMESTAMP)
+      )
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
+), sw_seen AS (
+  SELECT
+    CAST(user_key AS STRING) AS user_id,
+    MAX(ts) AS f_last_seen_23f1a17008
+  FROM sw_events
+  GROUP BY
+    user_key
 ), sw_features AS (
   SELECT
-    user_id,
-    MAX(ts) AS f_last_seen_23f1a17008,
+    CAST(user_key AS STRING) AS user_id,
     COUNT(CASE WHEN event_name = 'order_completed' THEN 1 END) AS f_count_7c6e1b6459,
     COUNT(
       CASE
@@ -40,13 +63,15 @@ WITH sw_users AS (
       END
     ) AS f_count_7c77b8d158
   FROM sw_events
+  WHERE
+    event_name = 'order_completed'
   GROUP BY
-    user_id
+    user_key
 ), sw_base AS (
   SELECT
     ids.user_id,
     u.t_signup_at,
-    f.f_last_seen_23f1a17008 AS f_last_seen_23f1a17008,
+    a.f_last_seen_23f1a17008 AS f_last_seen_23f1a17008,
     COALESCE(f.f_count_7c6e1b6459, 0) AS f_count_7c6e1b6459,
     COALESCE(f.f_count_7c77b8d158, 0) AS f_count_7c77b8d158
   FROM (
@@ -56,10 +81,12 @@ WITH sw_users AS (
     UNION DISTINCT
     SELECT
       user_id
-    FROM sw_features
+    FROM sw_seen
   ) AS ids
   LEFT JOIN sw_users AS u
     ON u.user_id = ids.user_id
+  LEFT JOIN sw_seen AS a
+    ON a.user_id = ids.user_id
   LEFT JOIN sw_features AS f
     ON f.user_id = ids.user_id
 ), sw_layer_1 AS (

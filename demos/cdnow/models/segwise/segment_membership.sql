@@ -6,6 +6,496 @@ WITH sw_candidates AS (
   SELECT
     user_id
   FROM (
+    WITH sw_rfm_now_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              THEN CASE
+                WHEN REGEXP_MATCHES(
+                  JSON_EXTRACT_STRING(e.properties, '$.amount'),
+                  '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                )
+                THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('cdnow_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+            THEN CASE
+              WHEN REGEXP_MATCHES(
+                JSON_EXTRACT_STRING(e.properties, '$.amount'),
+                '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              )
+              THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('cdnow_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_now_totals AS (
+      SELECT
+        CAST(user_key AS TEXT) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_now_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365' DAY
+      GROUP BY
+        user_key
+    ), sw_rfm_now_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(CAST((EPOCH_US({{ sw.as_of }}) - EPOCH_US(last_ts)) AS DOUBLE) / 86400000000) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_now_totals
+    ), sw_rfm_now_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_now_days
+    ), sw_rfm_now_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS m
+      FROM sw_rfm_now_ranks
+    ), sw_rfm_now AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_now_scores
+    ), sw_rfm_prev_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+              THEN CASE
+                WHEN REGEXP_MATCHES(
+                  JSON_EXTRACT_STRING(e.properties, '$.amount'),
+                  '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                )
+                THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                AND (
+                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+                )
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+              AND NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('cdnow_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                    AND (
+                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                    )
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+            THEN CASE
+              WHEN REGEXP_MATCHES(
+                JSON_EXTRACT_STRING(e.properties, '$.amount'),
+                '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              )
+              THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+              AND (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            (
+              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+            )
+            AND NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('cdnow_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                  AND (
+                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                  )
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_prev_totals AS (
+      SELECT
+        CAST(user_key AS TEXT) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_prev_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+      GROUP BY
+        user_key
+    ), sw_rfm_prev_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST((EPOCH_US({{ sw.prev_as_of }}) - EPOCH_US(last_ts)) AS DOUBLE) / 86400000000
+        ) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_prev_totals
+    ), sw_rfm_prev_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_prev_days
+    ), sw_rfm_prev_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS m
+      FROM sw_rfm_prev_ranks
+    ), sw_rfm_prev AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_prev_scores
+    ), sw_rfm_changed AS (
+      SELECT
+        COALESCE(n.user_id, p.user_id) AS user_id
+      FROM sw_rfm_now AS n
+      FULL JOIN sw_rfm_prev AS p
+        ON n.user_id = p.user_id
+      WHERE
+        n.user_id IS NULL
+        OR p.user_id IS NULL
+        OR n.recency_days <> p.recency_days
+        OR n.frequency <> p.frequency
+        OR n.monetary <> p.monetary
+        OR n.r <> p.r
+        OR n.f <> p.f
+        OR n.m <> p.m
+    )
     SELECT
       CAST(e.user_id AS TEXT) AS user_id
     FROM {{ ref('cdnow_events') }} AS e
@@ -50,11 +540,6 @@ WITH sw_candidates AS (
             )
           )
         )
-        OR (
-          e.event_name = 'order_completed'
-          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-        )
       )
     UNION
     SELECT
@@ -62,6 +547,10 @@ WITH sw_candidates AS (
     FROM {{ ref('cdnow_users') }} AS u
     WHERE
       NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
+    UNION
+    SELECT
+      user_id
+    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -71,56 +560,81 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND (
-      {{ sw.full_sql }}
-      OR CAST(u.user_id AS TEXT) IN (
-        SELECT
-          user_id
-        FROM sw_candidates
-      )
-    )
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
 ), sw_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS TEXT) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          THEN CASE
+            WHEN REGEXP_MATCHES(
+              JSON_EXTRACT_STRING(e.properties, '$.amount'),
+              '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            )
+            THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        (
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN REGEXP_MATCHES(
-          JSON_EXTRACT_STRING(e.properties, '$.amount'),
-          '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        )
-        THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
-      END AS p_amount,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS TEXT), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
+        WHEN e.event_name = 'order_completed'
+        THEN CASE
+          WHEN REGEXP_MATCHES(
+            JSON_EXTRACT_STRING(e.properties, '$.amount'),
+            '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          )
+          THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+        END
+      END AS p_amount
     FROM {{ ref('cdnow_events') }} AS e
     WHERE
       (
-        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-      )
-      AND (
-        {{ sw.full_sql }}
-        OR CAST(e.user_id AS TEXT) IN (
-          SELECT
-            user_id
-          FROM sw_candidates
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
       )
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
+), sw_seen AS (
+  SELECT
+    CAST(user_key AS TEXT) AS user_id
+  FROM sw_events
+  GROUP BY
+    user_key
 ), sw_features AS (
   SELECT
-    user_id,
+    CAST(user_key AS TEXT) AS user_id,
     SUM(CASE WHEN event_name = 'order_completed' THEN p_amount END) AS f_sum_e0ce8f2a16,
     COUNT(
       CASE
@@ -167,40 +681,134 @@ WITH sw_candidates AS (
       END
     ) AS f_count_73f7cb50e3
   FROM sw_events
+  WHERE
+    event_name = 'order_completed'
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS TEXT) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+          THEN CASE
+            WHEN REGEXP_MATCHES(
+              JSON_EXTRACT_STRING(e.properties, '$.amount'),
+              '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            )
+            THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM (
+        SELECT
+          *
+        FROM {{ ref('cdnow_events') }} AS e
+        WHERE
+          e.event_id IS NULL
+          AND (
+            e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+            AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+        UNION ALL
+        SELECT
+          *
+        FROM {{ ref('cdnow_events') }} AS e
+        WHERE
+          NOT e.event_id IS NULL
+          AND EXISTS(
+            SELECT
+              1
+            FROM {{ ref('cdnow_events') }} AS k
+            WHERE
+              k.user_id = e.user_id
+              AND k.event_id = e.event_id
+              AND (
+                k.event_name = 'order_completed'
+                AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+          )
+      ) AS e
+      WHERE
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN REGEXP_MATCHES(
-          JSON_EXTRACT_STRING(e.properties, '$.amount'),
-          '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+        THEN CASE
+          WHEN REGEXP_MATCHES(
+            JSON_EXTRACT_STRING(e.properties, '$.amount'),
+            '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          )
+          THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
+        END
+      END AS p_amount
+    FROM (
+      SELECT
+        *
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        e.event_id IS NULL
+        AND (
+          e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
-      END AS p_amount,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS TEXT), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
-    FROM {{ ref('cdnow_events') }} AS e
+      UNION ALL
+      SELECT
+        *
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        NOT e.event_id IS NULL
+        AND EXISTS(
+          SELECT
+            1
+          FROM {{ ref('cdnow_events') }} AS k
+          WHERE
+            k.user_id = e.user_id
+            AND k.event_id = e.event_id
+            AND (
+              k.event_name = 'order_completed'
+              AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+        )
+    ) AS e
     WHERE
-      NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      (
+        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+      )
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
 ), sw_rfm_totals AS (
   SELECT
-    user_id,
+    CAST(user_key AS TEXT) AS user_id,
     MAX(ts) AS last_ts,
     COUNT(*) AS frequency,
     COALESCE(SUM(p_amount), 0) AS monetary
@@ -208,7 +816,7 @@ WITH sw_candidates AS (
   WHERE
     event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365' DAY
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_days AS (
   SELECT
     user_id,
@@ -330,10 +938,12 @@ WITH sw_candidates AS (
     UNION
     SELECT
       user_id
-    FROM sw_features
+    FROM sw_seen
   ) AS ids
   LEFT JOIN sw_users AS u
     ON u.user_id = ids.user_id
+  LEFT JOIN sw_seen AS a
+    ON a.user_id = ids.user_id
   LEFT JOIN sw_features AS f
     ON f.user_id = ids.user_id
   LEFT JOIN sw_rfm AS r
@@ -586,6 +1196,510 @@ WITH sw_candidates AS (
   SELECT
     user_id
   FROM (
+    WITH sw_rfm_now_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              THEN CASE
+                WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('cdnow_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+            THEN CASE
+              WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('cdnow_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_now_totals AS (
+      SELECT
+        CAST(user_key AS TEXT) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_now_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365 DAY'
+      GROUP BY
+        user_key
+    ), sw_rfm_now_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST(CAST(EXTRACT(EPOCH FROM {{ sw.as_of }} - last_ts) * 1000000 AS BIGINT) AS DOUBLE PRECISION) / 86400000000
+        ) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_now_totals
+    ), sw_rfm_now_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_now_days
+    ), sw_rfm_now_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              r_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              r_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              f_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              f_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              m_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              m_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS m
+      FROM sw_rfm_now_ranks
+    ), sw_rfm_now AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_now_scores
+    ), sw_rfm_prev_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+              THEN CASE
+                WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                AND (
+                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+                )
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+              AND NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('cdnow_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                    AND (
+                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                    )
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+            THEN CASE
+              WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+              AND (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            (
+              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+            )
+            AND NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('cdnow_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                  AND (
+                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                  )
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_prev_totals AS (
+      SELECT
+        CAST(user_key AS TEXT) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_prev_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+      GROUP BY
+        user_key
+    ), sw_rfm_prev_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST(CAST(EXTRACT(EPOCH FROM {{ sw.prev_as_of }} - last_ts) * 1000000 AS BIGINT) AS DOUBLE PRECISION) / 86400000000
+        ) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_prev_totals
+    ), sw_rfm_prev_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_prev_days
+    ), sw_rfm_prev_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              r_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              r_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              f_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              f_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(
+            CAST(5 * (
+              m_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          ) > 5
+          THEN 5
+          ELSE 1 + FLOOR(
+            CAST(5 * (
+              m_rank - 1
+            ) AS DOUBLE PRECISION) / CAST((
+              n - 1
+            ) AS DOUBLE PRECISION)
+          )
+        END AS m
+      FROM sw_rfm_prev_ranks
+    ), sw_rfm_prev AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_prev_scores
+    ), sw_rfm_changed AS (
+      SELECT
+        COALESCE(n.user_id, p.user_id) AS user_id
+      FROM sw_rfm_now AS n
+      FULL JOIN sw_rfm_prev AS p
+        ON n.user_id = p.user_id
+      WHERE
+        n.user_id IS NULL
+        OR p.user_id IS NULL
+        OR n.recency_days <> p.recency_days
+        OR n.frequency <> p.frequency
+        OR n.monetary <> p.monetary
+        OR n.r <> p.r
+        OR n.f <> p.f
+        OR n.m <> p.m
+    )
     SELECT
       CAST(e.user_id AS TEXT) AS user_id
     FROM {{ ref('cdnow_events') }} AS e
@@ -630,11 +1744,6 @@ WITH sw_candidates AS (
             )
           )
         )
-        OR (
-          e.event_name = 'order_completed'
-          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-        )
       )
     UNION
     SELECT
@@ -642,6 +1751,10 @@ WITH sw_candidates AS (
     FROM {{ ref('cdnow_users') }} AS u
     WHERE
       NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
+    UNION
+    SELECT
+      user_id
+    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -651,53 +1764,75 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND (
-      {{ sw.full_sql }}
-      OR CAST(u.user_id AS TEXT) IN (
-        SELECT
-          user_id
-        FROM sw_candidates
-      )
-    )
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
 ), sw_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS TEXT) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          THEN CASE
+            WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        (
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
-      END AS p_amount,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS TEXT), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
+        WHEN e.event_name = 'order_completed'
+        THEN CASE
+          WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+        END
+      END AS p_amount
     FROM {{ ref('cdnow_events') }} AS e
     WHERE
       (
-        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-      )
-      AND (
-        {{ sw.full_sql }}
-        OR CAST(e.user_id AS TEXT) IN (
-          SELECT
-            user_id
-          FROM sw_candidates
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
       )
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
+), sw_seen AS (
+  SELECT
+    CAST(user_key AS TEXT) AS user_id
+  FROM sw_events
+  GROUP BY
+    user_key
 ), sw_features AS (
   SELECT
-    user_id,
+    CAST(user_key AS TEXT) AS user_id,
     SUM(CASE WHEN event_name = 'order_completed' THEN p_amount END) AS f_sum_e0ce8f2a16,
     COUNT(
       CASE
@@ -744,37 +1879,128 @@ WITH sw_candidates AS (
       END
     ) AS f_count_73f7cb50e3
   FROM sw_events
+  WHERE
+    event_name = 'order_completed'
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS TEXT) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+          THEN CASE
+            WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM (
+        SELECT
+          *
+        FROM {{ ref('cdnow_events') }} AS e
+        WHERE
+          e.event_id IS NULL
+          AND (
+            e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+            AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+        UNION ALL
+        SELECT
+          *
+        FROM {{ ref('cdnow_events') }} AS e
+        WHERE
+          NOT e.event_id IS NULL
+          AND EXISTS(
+            SELECT
+              1
+            FROM {{ ref('cdnow_events') }} AS k
+            WHERE
+              k.user_id = e.user_id
+              AND k.event_id = e.event_id
+              AND (
+                k.event_name = 'order_completed'
+                AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+          )
+      ) AS e
+      WHERE
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
-      END AS p_amount,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS TEXT), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
-    FROM {{ ref('cdnow_events') }} AS e
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+        THEN CASE
+          WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+        END
+      END AS p_amount
+    FROM (
+      SELECT
+        *
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        e.event_id IS NULL
+        AND (
+          e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+        )
+      UNION ALL
+      SELECT
+        *
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        NOT e.event_id IS NULL
+        AND EXISTS(
+          SELECT
+            1
+          FROM {{ ref('cdnow_events') }} AS k
+          WHERE
+            k.user_id = e.user_id
+            AND k.event_id = e.event_id
+            AND (
+              k.event_name = 'order_completed'
+              AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+        )
+    ) AS e
     WHERE
-      NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      (
+        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+      )
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
 ), sw_rfm_totals AS (
   SELECT
-    user_id,
+    CAST(user_key AS TEXT) AS user_id,
     MAX(ts) AS last_ts,
     COUNT(*) AS frequency,
     COALESCE(SUM(p_amount), 0) AS monetary
@@ -782,7 +2008,7 @@ WITH sw_candidates AS (
   WHERE
     event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365 DAY'
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_days AS (
   SELECT
     user_id,
@@ -918,10 +2144,12 @@ WITH sw_candidates AS (
     UNION
     SELECT
       user_id
-    FROM sw_features
+    FROM sw_seen
   ) AS ids
   LEFT JOIN sw_users AS u
     ON u.user_id = ids.user_id
+  LEFT JOIN sw_seen AS a
+    ON a.user_id = ids.user_id
   LEFT JOIN sw_features AS f
     ON f.user_id = ids.user_id
   LEFT JOIN sw_rfm AS r
@@ -1174,6 +2402,492 @@ WITH sw_candidates AS (
   SELECT
     user_id
   FROM (
+    WITH sw_rfm_now_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              THEN CASE
+                WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+                THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (
+              PARTITION BY e.user_id, e.event_id
+              ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
+            ) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('cdnow_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                    AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+            THEN CASE
+              WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+              THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('cdnow_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                  AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_now_totals AS (
+      SELECT
+        CAST(user_key AS VARCHAR) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_now_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365 DAY'
+      GROUP BY
+        user_key
+    ), sw_rfm_now_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(CAST(DATEDIFF(MICROSECOND, last_ts, {{ sw.as_of }}) AS DOUBLE) / 86400000000) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_now_totals
+    ), sw_rfm_now_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_now_days
+    ), sw_rfm_now_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS m
+      FROM sw_rfm_now_ranks
+    ), sw_rfm_now AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_now_scores
+    ), sw_rfm_prev_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+              THEN CASE
+                WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+                THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (
+              PARTITION BY e.user_id, e.event_id
+              ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
+            ) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+                AND (
+                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+                )
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+              AND NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('cdnow_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                    AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+                    AND (
+                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                    )
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+            THEN CASE
+              WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+              THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+              AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+              AND (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            (
+              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+            )
+            AND NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('cdnow_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                  AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+                  AND (
+                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                  )
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL
+            AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_prev_totals AS (
+      SELECT
+        CAST(user_key AS VARCHAR) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_prev_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+      GROUP BY
+        user_key
+    ), sw_rfm_prev_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST(DATEDIFF(MICROSECOND, last_ts, {{ sw.prev_as_of }}) AS DOUBLE) / 86400000000
+        ) AS BIGINT) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_prev_totals
+    ), sw_rfm_prev_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_prev_days
+    ), sw_rfm_prev_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS DOUBLE) / CAST((
+            n - 1
+          ) AS DOUBLE))
+        END AS m
+      FROM sw_rfm_prev_ranks
+    ), sw_rfm_prev AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_prev_scores
+    ), sw_rfm_changed AS (
+      SELECT
+        COALESCE(n.user_id, p.user_id) AS user_id
+      FROM sw_rfm_now AS n
+      FULL JOIN sw_rfm_prev AS p
+        ON n.user_id = p.user_id
+      WHERE
+        n.user_id IS NULL
+        OR p.user_id IS NULL
+        OR n.recency_days <> p.recency_days
+        OR n.frequency <> p.frequency
+        OR n.monetary <> p.monetary
+        OR n.r <> p.r
+        OR n.f <> p.f
+        OR n.m <> p.m
+    )
     SELECT
       CAST(e.user_id AS VARCHAR) AS user_id
     FROM {{ ref('cdnow_events') }} AS e
@@ -1218,11 +2932,6 @@ WITH sw_candidates AS (
             )
           )
         )
-        OR (
-          e.event_name = 'order_completed'
-          AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-          AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
-        )
       )
     UNION
     SELECT
@@ -1230,6 +2939,10 @@ WITH sw_candidates AS (
     FROM {{ ref('cdnow_users') }} AS u
     WHERE
       NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
+    UNION
+    SELECT
+      user_id
+    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -1239,53 +2952,78 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND (
-      {{ sw.full_sql }}
-      OR CAST(u.user_id AS VARCHAR) IN (
-        SELECT
-          user_id
-        FROM sw_candidates
-      )
-    )
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
 ), sw_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS VARCHAR) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          THEN CASE
+            WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+            THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (
+          PARTITION BY e.user_id, e.event_id
+          ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
+        ) AS sw_copy
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        (
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+          )
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
       CASE
-        WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
-        THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
-      END AS p_amount,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS VARCHAR), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
-      ) AS sw_copy
+        WHEN e.event_name = 'order_completed'
+        THEN CASE
+          WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+          THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+        END
+      END AS p_amount
     FROM {{ ref('cdnow_events') }} AS e
     WHERE
       (
-        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
-      )
-      AND (
-        {{ sw.full_sql }}
-        OR CAST(e.user_id AS VARCHAR) IN (
-          SELECT
-            user_id
-          FROM sw_candidates
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
         )
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
       )
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
+), sw_seen AS (
+  SELECT
+    CAST(user_key AS VARCHAR) AS user_id
+  FROM sw_events
+  GROUP BY
+    user_key
 ), sw_features AS (
   SELECT
-    user_id,
+    CAST(user_key AS VARCHAR) AS user_id,
     SUM(CASE WHEN event_name = 'order_completed' THEN p_amount END) AS f_sum_e0ce8f2a16,
     COUNT(
       CASE
@@ -1332,37 +3070,131 @@ WITH sw_candidates AS (
       END
     ) AS f_count_73f7cb50e3
   FROM sw_events
+  WHERE
+    event_name = 'order_completed'
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS VARCHAR) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+          THEN CASE
+            WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+            THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (
+          PARTITION BY e.user_id, e.event_id
+          ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
+        ) AS sw_copy
+      FROM (
+        SELECT
+          *
+        FROM {{ ref('cdnow_events') }} AS e
+        WHERE
+          e.event_id IS NULL
+          AND (
+            e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+            AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+          )
+        UNION ALL
+        SELECT
+          *
+        FROM {{ ref('cdnow_events') }} AS e
+        WHERE
+          NOT e.event_id IS NULL
+          AND EXISTS(
+            SELECT
+              1
+            FROM {{ ref('cdnow_events') }} AS k
+            WHERE
+              k.user_id = e.user_id
+              AND k.event_id = e.event_id
+              AND (
+                k.event_name = 'order_completed'
+                AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+                AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+              )
+          )
+      ) AS e
+      WHERE
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
       CASE
-        WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
-        THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
-      END AS p_amount,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS VARCHAR), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
-      ) AS sw_copy
-    FROM {{ ref('cdnow_events') }} AS e
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+        THEN CASE
+          WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
+          THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
+        END
+      END AS p_amount
+    FROM (
+      SELECT
+        *
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        e.event_id IS NULL
+        AND (
+          e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+          AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+        )
+      UNION ALL
+      SELECT
+        *
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        NOT e.event_id IS NULL
+        AND EXISTS(
+          SELECT
+            1
+          FROM {{ ref('cdnow_events') }} AS k
+          WHERE
+            k.user_id = e.user_id
+            AND k.event_id = e.event_id
+            AND (
+              k.event_name = 'order_completed'
+              AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.as_of }} - INTERVAL '365 DAY'
+              AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+            )
+        )
+    ) AS e
     WHERE
-      NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      (
+        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
+      )
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
 ), sw_rfm_totals AS (
   SELECT
-    user_id,
+    CAST(user_key AS VARCHAR) AS user_id,
     MAX(ts) AS last_ts,
     COUNT(*) AS frequency,
     COALESCE(SUM(p_amount), 0) AS monetary
@@ -1370,7 +3202,7 @@ WITH sw_candidates AS (
   WHERE
     event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365 DAY'
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_days AS (
   SELECT
     user_id,
@@ -1492,10 +3324,12 @@ WITH sw_candidates AS (
     UNION
     SELECT
       user_id
-    FROM sw_features
+    FROM sw_seen
   ) AS ids
   LEFT JOIN sw_users AS u
     ON u.user_id = ids.user_id
+  LEFT JOIN sw_seen AS a
+    ON a.user_id = ids.user_id
   LEFT JOIN sw_features AS f
     ON f.user_id = ids.user_id
   LEFT JOIN sw_rfm AS r
@@ -1748,6 +3582,498 @@ WITH sw_candidates AS (
   SELECT
     user_id
   FROM (
+    WITH sw_rfm_now_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              THEN CASE
+                WHEN REGEXP_CONTAINS(
+                  JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+                  '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                )
+                THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('cdnow_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+            THEN CASE
+              WHEN REGEXP_CONTAINS(
+                JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+                '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              )
+              THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('cdnow_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_now_totals AS (
+      SELECT
+        CAST(user_key AS STRING) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_now_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365' DAY
+      GROUP BY
+        user_key
+    ), sw_rfm_now_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST(TIMESTAMP_DIFF({{ sw.as_of }}, last_ts, MICROSECOND) AS FLOAT64) / 86400000000
+        ) AS INT64) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_now_totals
+    ), sw_rfm_now_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_now_days
+    ), sw_rfm_now_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS m
+      FROM sw_rfm_now_ranks
+    ), sw_rfm_now AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_now_scores
+    ), sw_rfm_prev_events AS (
+      SELECT
+        user_key,
+        event_name,
+        ts,
+        p_amount
+      FROM (
+        SELECT
+          user_key,
+          event_name,
+          ts,
+          p_amount
+        FROM (
+          SELECT
+            e.user_id AS user_key,
+            e.event_name AS event_name,
+            CAST(e.occurred_at AS TIMESTAMP) AS ts,
+            CASE
+              WHEN e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+              THEN CASE
+                WHEN REGEXP_CONTAINS(
+                  JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+                  '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+                )
+                THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+              END
+            END AS p_amount,
+            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+          FROM (
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              e.event_id IS NULL
+              AND (
+                e.event_name = 'order_completed'
+                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                AND (
+                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+                )
+              )
+            UNION ALL
+            SELECT
+              *
+            FROM {{ ref('cdnow_events') }} AS e
+            WHERE
+              (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+              AND NOT e.event_id IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM {{ ref('cdnow_events') }} AS k
+                WHERE
+                  k.user_id = e.user_id
+                  AND k.event_id = e.event_id
+                  AND (
+                    k.event_name = 'order_completed'
+                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                    AND (
+                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                    )
+                  )
+              )
+          ) AS e
+          WHERE
+            (
+              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+            )
+            AND NOT e.event_id IS NULL
+        ) AS d
+        WHERE
+          sw_copy = 1
+        UNION ALL
+        SELECT
+          e.user_id AS user_key,
+          e.event_name AS event_name,
+          CAST(e.occurred_at AS TIMESTAMP) AS ts,
+          CASE
+            WHEN e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+            THEN CASE
+              WHEN REGEXP_CONTAINS(
+                JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+                '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              )
+              THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+            END
+          END AS p_amount
+        FROM (
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            e.event_id IS NULL
+            AND (
+              e.event_name = 'order_completed'
+              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+              AND (
+                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+              )
+            )
+          UNION ALL
+          SELECT
+            *
+          FROM {{ ref('cdnow_events') }} AS e
+          WHERE
+            (
+              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
+            )
+            AND NOT e.event_id IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM {{ ref('cdnow_events') }} AS k
+              WHERE
+                k.user_id = e.user_id
+                AND k.event_id = e.event_id
+                AND (
+                  k.event_name = 'order_completed'
+                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+                  AND (
+                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
+                  )
+                )
+            )
+        ) AS e
+        WHERE
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
+          )
+          AND e.event_id IS NULL
+      ) AS sw_deduplicated
+    ), sw_rfm_prev_totals AS (
+      SELECT
+        CAST(user_key AS STRING) AS user_id,
+        MAX(ts) AS last_ts,
+        COUNT(*) AS frequency,
+        COALESCE(SUM(p_amount), 0) AS monetary
+      FROM sw_rfm_prev_events
+      WHERE
+        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+      GROUP BY
+        user_key
+    ), sw_rfm_prev_days AS (
+      SELECT
+        user_id,
+        CAST(FLOOR(
+          CAST(TIMESTAMP_DIFF({{ sw.prev_as_of }}, last_ts, MICROSECOND) AS FLOAT64) / 86400000000
+        ) AS INT64) AS recency_days,
+        frequency,
+        monetary
+      FROM sw_rfm_prev_totals
+    ), sw_rfm_prev_ranks AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
+        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
+        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
+        COUNT(*) OVER () AS n
+      FROM sw_rfm_prev_days
+    ), sw_rfm_prev_scores AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            r_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS r,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            f_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS f,
+        CASE
+          WHEN n = 1
+          THEN 5
+          WHEN 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64)) > 5
+          THEN 5
+          ELSE 1 + FLOOR(CAST(5 * (
+            m_rank - 1
+          ) AS FLOAT64) / CAST((
+            n - 1
+          ) AS FLOAT64))
+        END AS m
+      FROM sw_rfm_prev_ranks
+    ), sw_rfm_prev AS (
+      SELECT
+        user_id,
+        recency_days,
+        frequency,
+        monetary,
+        r,
+        f,
+        m,
+        CASE
+          WHEN r >= 4 AND f >= 4
+          THEN 'champions'
+          WHEN r >= 3 AND f >= 4
+          THEN 'loyal'
+          WHEN r >= 4 AND f BETWEEN 2 AND 3
+          THEN 'potential_loyalist'
+          WHEN r = 5 AND f = 1
+          THEN 'new_customer'
+          WHEN r <= 2 AND f >= 3
+          THEN 'at_risk'
+          WHEN r <= 2 AND f <= 2
+          THEN 'hibernating'
+          ELSE 'needs_attention'
+        END AS tier
+      FROM sw_rfm_prev_scores
+    ), sw_rfm_changed AS (
+      SELECT
+        COALESCE(n.user_id, p.user_id) AS user_id
+      FROM sw_rfm_now AS n
+      FULL JOIN sw_rfm_prev AS p
+        ON n.user_id = p.user_id
+      WHERE
+        n.user_id IS NULL
+        OR p.user_id IS NULL
+        OR n.recency_days <> p.recency_days
+        OR n.frequency <> p.frequency
+        OR n.monetary <> p.monetary
+        OR n.r <> p.r
+        OR n.f <> p.f
+        OR n.m <> p.m
+    )
     SELECT
       CAST(e.user_id AS STRING) AS user_id
     FROM {{ ref('cdnow_events') }} AS e
@@ -1792,11 +4118,6 @@ WITH sw_candidates AS (
             )
           )
         )
-        OR (
-          e.event_name = 'order_completed'
-          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-        )
       )
     UNION DISTINCT
     SELECT
@@ -1804,6 +4125,10 @@ WITH sw_candidates AS (
     FROM {{ ref('cdnow_users') }} AS u
     WHERE
       NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
+    UNION DISTINCT
+    SELECT
+      user_id
+    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -1813,56 +4138,81 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND (
-      {{ sw.full_sql }}
-      OR CAST(u.user_id AS STRING) IN (
-        SELECT
-          user_id
-        FROM sw_candidates
-      )
-    )
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
 ), sw_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS STRING) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          THEN CASE
+            WHEN REGEXP_CONTAINS(
+              JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+              '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            )
+            THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        (
+          (
+            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN REGEXP_CONTAINS(
-          JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
-          '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
-        )
-        THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
-      END AS p_amount,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS STRING), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
+        WHEN e.event_name = 'order_completed'
+        THEN CASE
+          WHEN REGEXP_CONTAINS(
+            JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+            '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          )
+          THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+        END
+      END AS p_amount
     FROM {{ ref('cdnow_events') }} AS e
     WHERE
       (
-        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-      )
-      AND (
-        {{ sw.full_sql }}
-        OR CAST(e.user_id AS STRING) IN (
-          SELECT
-            user_id
-          FROM sw_candidates
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
       )
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
+), sw_seen AS (
+  SELECT
+    CAST(user_key AS STRING) AS user_id
+  FROM sw_events
+  GROUP BY
+    user_key
 ), sw_features AS (
   SELECT
-    user_id,
+    CAST(user_key AS STRING) AS user_id,
     SUM(CASE WHEN event_name = 'order_completed' THEN p_amount END) AS f_sum_e0ce8f2a16,
     COUNT(
       CASE
@@ -1909,40 +4259,134 @@ WITH sw_candidates AS (
       END
     ) AS f_count_73f7cb50e3
   FROM sw_events
+  WHERE
+    event_name = 'order_completed'
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_events AS (
   SELECT
-    user_id,
+    user_key,
     event_name,
     ts,
     p_amount
   FROM (
     SELECT
-      CAST(e.user_id AS STRING) AS user_id,
+      user_key,
+      event_name,
+      ts,
+      p_amount
+    FROM (
+      SELECT
+        e.user_id AS user_key,
+        e.event_name AS event_name,
+        CAST(e.occurred_at AS TIMESTAMP) AS ts,
+        CASE
+          WHEN e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+          THEN CASE
+            WHEN REGEXP_CONTAINS(
+              JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+              '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+            )
+            THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+          END
+        END AS p_amount,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      FROM (
+        SELECT
+          *
+        FROM {{ ref('cdnow_events') }} AS e
+        WHERE
+          e.event_id IS NULL
+          AND (
+            e.event_name = 'order_completed'
+            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+            AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+          )
+        UNION ALL
+        SELECT
+          *
+        FROM {{ ref('cdnow_events') }} AS e
+        WHERE
+          NOT e.event_id IS NULL
+          AND EXISTS(
+            SELECT
+              1
+            FROM {{ ref('cdnow_events') }} AS k
+            WHERE
+              k.user_id = e.user_id
+              AND k.event_id = e.event_id
+              AND (
+                k.event_name = 'order_completed'
+                AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+                AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+              )
+          )
+      ) AS e
+      WHERE
+        (
+          NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+        )
+        AND NOT e.event_id IS NULL
+    ) AS d
+    WHERE
+      sw_copy = 1
+    UNION ALL
+    SELECT
+      e.user_id AS user_key,
       e.event_name AS event_name,
       CAST(e.occurred_at AS TIMESTAMP) AS ts,
       CASE
-        WHEN REGEXP_CONTAINS(
-          JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
-          '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+        WHEN e.event_name = 'order_completed'
+        AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+        THEN CASE
+          WHEN REGEXP_CONTAINS(
+            JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
+            '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
+          )
+          THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
+        END
+      END AS p_amount
+    FROM (
+      SELECT
+        *
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        e.event_id IS NULL
+        AND (
+          e.event_name = 'order_completed'
+          AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+          AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
-      END AS p_amount,
-      e.event_id AS sw_event_id,
-      ROW_NUMBER() OVER (
-        PARTITION BY CAST(e.user_id AS STRING), e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC
-      ) AS sw_copy
-    FROM {{ ref('cdnow_events') }} AS e
+      UNION ALL
+      SELECT
+        *
+      FROM {{ ref('cdnow_events') }} AS e
+      WHERE
+        NOT e.event_id IS NULL
+        AND EXISTS(
+          SELECT
+            1
+          FROM {{ ref('cdnow_events') }} AS k
+          WHERE
+            k.user_id = e.user_id
+            AND k.event_id = e.event_id
+            AND (
+              k.event_name = 'order_completed'
+              AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.as_of }} - INTERVAL '365' DAY
+              AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+            )
+        )
+    ) AS e
     WHERE
-      NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
-  ) AS d
-  WHERE
-    sw_event_id IS NULL OR sw_copy = 1
+      (
+        NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
+      )
+      AND e.event_id IS NULL
+  ) AS sw_deduplicated
 ), sw_rfm_totals AS (
   SELECT
-    user_id,
+    CAST(user_key AS STRING) AS user_id,
     MAX(ts) AS last_ts,
     COUNT(*) AS frequency,
     COALESCE(SUM(p_amount), 0) AS monetary
@@ -1950,7 +4394,7 @@ WITH sw_candidates AS (
   WHERE
     event_name = 'order_completed' AND ts > {{ sw.as_of }} - INTERVAL '365' DAY
   GROUP BY
-    user_id
+    user_key
 ), sw_rfm_days AS (
   SELECT
     user_id,
@@ -2074,10 +4518,12 @@ WITH sw_candidates AS (
     UNION DISTINCT
     SELECT
       user_id
-    FROM sw_features
+    FROM sw_seen
   ) AS ids
   LEFT JOIN sw_users AS u
     ON u.user_id = ids.user_id
+  LEFT JOIN sw_seen AS a
+    ON a.user_id = ids.user_id
   LEFT JOIN sw_features AS f
     ON f.user_id = ids.user_id
   LEFT JOIN sw_rfm AS r

@@ -1,0 +1,252 @@
+"""The measured steps of the benchmark, each run in a process of its own by bench/run.py.
+
+    python bench/steps.py STEP --db FILE [--as-of ISO] [--repeat N] [--work DIR]
+
+prints one JSON object: the step's own timing (`seconds`, the best of `--repeat` runs where
+a step repeats) and what it produced. The parent process reads the peak memory of the whole
+process (ru_maxrss from wait4), so each figure is one step's alone.
+
+    scan         the physical limit: one GROUP BY user, event name over the events, reading
+                 user, name, time and every JSON property value some segment reads
+    full         segwise's evaluation of all segments (compile_membership), executed as one query
+    per_segment  each segment's standalone query (compile_segment), one after another, summed
+    compile      validate + compile + generate for 1,000 segments (the 50, renamed and with
+                 varied thresholds, 20 times)
+    verify       (a check, not a figure) dbt's segment_membership equals a full evaluation
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from ruamel.yaml import YAML
+
+from segwise.config import JsonProperties, Project
+from segwise.dbt import generate
+from segwise.loading import load_project
+from segwise.sql.dialects import TARGETS
+from segwise.sql.plan import build_plan
+from segwise.sql.query import compile_membership, compile_segment
+
+BENCH = Path(__file__).resolve().parent
+CONFIG = BENCH / "segwise.yml"
+DUCKDB = TARGETS["duckdb"]
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def scan_sql(project: Project, as_of: datetime) -> str:
+    """One aggregate pass over the events, grouped by user and name, reading the columns the
+    segments read: user, name, time, and each JSON property from the events it is read for
+    (the same values segwise's staging parses, nothing more)."""
+    plan = build_plan(project, sorted(project.segments))
+    ev = project.config.events
+    assert isinstance(ev.properties, JsonProperties)
+    reads = []
+    for prop in plan.properties:
+        names = ", ".join(_quote(n) for n in sorted(plan.property_events.get(prop, ())))
+        value = f"json_extract_string({ev.properties.column}, {_quote('$.' + prop)})"
+        reads.append(f"max(CASE WHEN {ev.name} IN ({names}) THEN {value} END) AS p_{prop}")
+    return (
+        f"SELECT {ev.user_id}, {ev.name}, count(*) AS events, min({ev.timestamp}) AS first_ts, "
+        f"max({ev.timestamp}) AS last_ts, {', '.join(reads)} "
+        f"FROM {'.'.join(project.config.events.relation.parts)} "  # type: ignore[union-attr]
+        f"WHERE {ev.timestamp} <= TIMESTAMP '{as_of:%Y-%m-%d %H:%M:%S}' "
+        f"GROUP BY {ev.user_id}, {ev.name}"
+    )
+
+
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process so far, every DuckDB thread included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[float, float, int]:
+    """Execute `sql` into a temporary table (every row and column materialised, nothing
+    pruned away); (seconds, CPU seconds, rows)."""
+    cpu = _cpu()
+    started = time.perf_counter()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE bench_out AS {sql}")
+    seconds = time.perf_counter() - started
+    cpu = _cpu() - cpu
+    row = con.execute("SELECT count(*) FROM bench_out").fetchone()
+    assert row is not None
+    return seconds, cpu, int(row[0])
+
+
+def _best(con: duckdb.DuckDBPyConnection, sql: str, repeat: int) -> dict[str, Any]:
+    runs = [_run(con, sql) for _ in range(repeat)]
+    best = min(runs)
+    return {
+        "seconds": best[0],
+        "cpu_s": best[1],
+        "runs": [round(s, 3) for s, _, _ in runs],
+        "rows": best[2],
+    }
+
+
+def step_scan(db: Path, as_of: datetime, repeat: int) -> dict[str, Any]:
+    project = load_project(CONFIG)
+    with duckdb.connect(str(db)) as con:
+        return _best(con, scan_sql(project, as_of), repeat)
+
+
+def step_full(db: Path, as_of: datetime, repeat: int) -> dict[str, Any]:
+    project = load_project(CONFIG)
+    names = sorted(project.segments)
+    sql = DUCKDB.sql(compile_membership(project, names, "duckdb", as_of))
+    with duckdb.connect(str(db)) as con:
+        out = _best(con, sql, repeat)
+        sizes = con.execute("SELECT segment, count(*) FROM bench_out GROUP BY segment ORDER BY segment").fetchall()
+    out["members"] = {name: n for name, n in sizes}
+    out["segments"] = len(names)
+    return out
+
+
+def step_per_segment(db: Path, as_of: datetime) -> dict[str, Any]:
+    project = load_project(CONFIG)
+    names = sorted(project.segments)
+    queries = {name: DUCKDB.sql(compile_segment(project, name, "duckdb", as_of)) for name in names}
+    each: dict[str, float] = {}
+    cpu = 0.0
+    members: dict[str, int] = {}
+    with duckdb.connect(str(db)) as con:
+        for name, sql in queries.items():
+            each[name], used, members[name] = _run(con, sql)
+            cpu += used
+    slowest = sorted(each.items(), key=lambda kv: -kv[1])[:5]
+    return {
+        "seconds": sum(each.values()),
+        "cpu_s": cpu,
+        "segments": len(each),
+        "each": {k: round(v, 3) for k, v in each.items()},
+        "slowest": [[k, round(v, 3)] for k, v in slowest],
+        "members": members,
+    }
+
+
+def step_verify(db: Path, as_of: datetime) -> dict[str, Any]:
+    """Not a figure: the dbt-maintained `segment_membership` against a full evaluation at the
+    same T, row for row (the incremental invariant, checked at benchmark scale)."""
+    project = load_project(CONFIG)
+    sql = DUCKDB.sql(compile_membership(project, sorted(project.segments), "duckdb", as_of))
+    with duckdb.connect(str(db)) as con:
+        seconds, cpu, rows = _run(con, sql)
+        kept = "SELECT segment, user_id, variant FROM main.segment_membership"
+        fresh = "SELECT segment, user_id, variant FROM bench_out"
+        missing = con.execute(f"SELECT count(*) FROM ({fresh} EXCEPT ALL {kept})").fetchone()
+        extra = con.execute(f"SELECT count(*) FROM ({kept} EXCEPT ALL {fresh})").fetchone()
+    assert missing is not None and extra is not None
+    return {"seconds": seconds, "cpu_s": cpu, "rows": rows, "missing": int(missing[0]), "extra": int(extra[0])}
+
+
+def _vary(node: Any, k: int) -> Any:
+    """A copy of a rule with every segment reference renamed to copy k and every numeric
+    comparison bound moved by k (so the 20 copies are 20 different definitions)."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "in_segment":
+                out[key] = f"{value}_v{k}"
+            elif key in ("gt", "gte", "lt", "lte") and isinstance(value, int | float) and not isinstance(value, bool):
+                out[key] = value + k
+            else:
+                out[key] = _vary(value, k)
+        return out
+    if isinstance(node, list):
+        return [_vary(item, k) for item in node]
+    return node
+
+
+def thousand_segments(root: Path, copies: int = 20) -> int:
+    """Write a project of `copies` x the bench segments under `root`; the segment count."""
+    yaml = YAML(typ="safe")
+    shutil.copy(CONFIG, root / "segwise.yml")
+    out_dir = root / "segments"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for path in sorted((BENCH / "segments").glob("*.yml")):
+        doc = yaml.load(path.read_text())
+        for k in range(copies):
+            segments = []
+            for seg in doc.get("segments", []):
+                seg = copy.deepcopy(seg)
+                seg["name"] = f"{seg['name']}_v{k}"
+                seg["rule"] = _vary(seg["rule"], k)
+                segments.append(seg)
+            groups = [
+                {**g, "name": f"{g['name']}_v{k}", "priority": [f"{p}_v{k}" for p in g["priority"]]}
+                for g in doc.get("groups", [])
+            ]
+            count += len(segments)
+            with (out_dir / f"{path.stem}_v{k}.yml").open("w") as f:
+                yaml.dump({"segments": segments, "groups": groups}, f)
+    return count
+
+
+def step_compile(as_of: datetime) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="segwise-bench-") as tmp:
+        root = Path(tmp)
+        n = thousand_segments(root)
+        cpu = _cpu()
+        started = time.perf_counter()
+        project = load_project(root / "segwise.yml")
+        validated = time.perf_counter()
+        sql = DUCKDB.sql(compile_membership(project, sorted(project.segments), "duckdb", as_of))
+        compiled = time.perf_counter()
+        written = generate.plan(project, root)
+        generate.apply(written)
+        generated = time.perf_counter()
+        return {
+            "seconds": generated - started,
+            "cpu_s": _cpu() - cpu,
+            "segments": len(project.segments),
+            "written_segments": n,
+            "validate_s": validated - started,
+            "compile_s": compiled - validated,
+            "generate_s": generated - compiled,
+            "sql_chars": len(sql),
+            "files": len(written.write),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", choices=["scan", "full", "per_segment", "compile", "verify"])
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--as-of", default="2025-06-01T00:00:00")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    as_of = datetime.fromisoformat(args.as_of)
+    if args.step == "compile":
+        result = step_compile(as_of)
+    else:
+        assert args.db is not None, "--db is required"
+        if args.step == "scan":
+            result = step_scan(args.db, as_of, args.repeat)
+        elif args.step == "full":
+            result = step_full(args.db, as_of, args.repeat)
+        elif args.step == "verify":
+            result = step_verify(args.db, as_of)
+        else:
+            result = step_per_segment(args.db, as_of)
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
