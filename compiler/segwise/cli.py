@@ -88,7 +88,7 @@ def compile_command(name: str, dialect: str, as_of: str | None, config_path: Pat
     except SegwiseError as exc:
         err.print(f"error: {exc}", markup=False)
         sys.exit(1)
-    out.print(TARGETS[dialect].sql(query) + ";", markup=False)
+    out.print(TARGETS[dialect].sql(query, copy=False) + ";", markup=False)
 
 
 @main.command()

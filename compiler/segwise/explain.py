@@ -48,7 +48,7 @@ from segwise.sql.holdout import bucket, variant
 from segwise.sql.plan import BUILTIN_FEATURES, measure_feature, period_features, sequence_column
 from segwise.sql.query import RFM_COLUMNS, evaluation
 from segwise.sql.relations import Resolver
-from segwise.sql.staging import col, trait_column
+from segwise.sql.staging import col, table, trait_column
 from segwise.warehouse.base import Warehouse
 
 
@@ -204,7 +204,7 @@ def explain_query(
     out = _Columns()
     member = out.add(col(segment_column(name)), "sw_member")
     variant_at = out.add(variant(target, col("user_id"), name, segment.holdout), "sw_variant")
-    bucket_at = out.add(bucket(col("user_id"), name), "sw_bucket") if segment.holdout > 0 else None
+    bucket_at = out.add(bucket(target, col("user_id"), name), "sw_bucket") if segment.holdout > 0 else None
 
     def count(relation: str) -> exp.Expr:
         return exp.select(exp.Count(this=exp.Star())).from_(relation).subquery(copy=False)
@@ -214,7 +214,7 @@ def explain_query(
     root = _slot(target, project.config, segment.rule, (), t, out)
     select = (
         exp.select(*out.exprs)
-        .from_(ev.final, copy=False)
+        .from_(table(ev.final), copy=False)
         .where(exp.EQ(this=col("user_id"), expression=uid.copy()), copy=False)
     )
     return ExplainQuery(ev.select(select), root, member, variant_at, bucket_at, users_row, events)

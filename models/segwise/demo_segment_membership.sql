@@ -682,7 +682,11 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
+      SELECT
+        user_id
+      FROM sw_candidates
+    )){% endif %}
 ), sw_events AS (
   SELECT
     user_key,
@@ -742,7 +746,11 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+            SELECT
+              user_id
+            FROM sw_candidates
+          )){% endif %}
         )
         AND NOT e.event_id IS NULL
     ) AS d
@@ -788,7 +796,11 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+          SELECT
+            user_id
+          FROM sw_candidates
+        )){% endif %}
       )
       AND e.event_id IS NULL
   ) AS sw_deduplicated
@@ -1446,264 +1458,264 @@ FROM (
   SELECT
     'scope' AS kind,
     CAST(NULL AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
+    user_id AS user_id,
     CAST(NULL AS TEXT) AS value
   FROM sw_candidates
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('at_risk_customers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'at_risk_customers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_at_risk_customers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('big_basket_buyers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'big_basket_buyers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_big_basket_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('checkout_abandoners' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'checkout_abandoners',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_checkout_abandoners
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('churned' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'churned',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_churned
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('completed_onboarding_survey' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'completed_onboarding_survey',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_completed_onboarding_survey
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('dormant_14d' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'dormant_14d',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_dormant_14d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('electronics_fans' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'electronics_fans',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_electronics_fans
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('established_users' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'established_users',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_established_users
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('hibernating_customers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'hibernating_customers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_hibernating_customers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('high_intent_browsers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'high_intent_browsers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_high_intent_browsers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('high_value' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'high_value',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_high_value
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('ignored_feature_survey' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'ignored_feature_survey',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_ignored_feature_survey
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('logged_in_no_payment_60d' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'logged_in_no_payment_60d',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_logged_in_no_payment_60d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('login_then_paid_5m' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'login_then_paid_5m',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_login_then_paid_5m
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('loyal_and_engaged' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'loyal_and_engaged',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_loyal_and_engaged
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('near_flagship_store' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'near_flagship_store',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_near_flagship_store
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('no_order_since_june' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'no_order_since_june',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_no_order_since_june
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('nps_detractors' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'nps_detractors',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_nps_detractors
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('power_viewers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'power_viewers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_power_viewers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('premium_new_york' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'premium_new_york',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_premium_new_york
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('pro_users' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'pro_users',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_pro_users
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_champions' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_champions',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_rfm_champions
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('survey_dismissers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'survey_dismissers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_survey_dismissers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('trial_ending_soon' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'trial_ending_soon',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_trial_ending_soon
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('vip' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'vip',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_vip
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('weekly_active' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'weekly_active',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_weekly_active
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('winback_campaign' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(CASE
+    'segment',
+    'winback_campaign',
+    user_id,
+    CASE
       WHEN (
         CAST(STRPOS('0123456789abcdef', SUBSTRING(MD5('winback_campaign:' || user_id), 1, 1)) - 1 AS BIGINT) * 268435456 + CAST(STRPOS('0123456789abcdef', SUBSTRING(MD5('winback_campaign:' || user_id), 2, 1)) - 1 AS BIGINT) * 16777216 + CAST(STRPOS('0123456789abcdef', SUBSTRING(MD5('winback_campaign:' || user_id), 3, 1)) - 1 AS BIGINT) * 1048576 + CAST(STRPOS('0123456789abcdef', SUBSTRING(MD5('winback_campaign:' || user_id), 4, 1)) - 1 AS BIGINT) * 65536 + CAST(STRPOS('0123456789abcdef', SUBSTRING(MD5('winback_campaign:' || user_id), 5, 1)) - 1 AS BIGINT) * 4096 + CAST(STRPOS('0123456789abcdef', SUBSTRING(MD5('winback_campaign:' || user_id), 6, 1)) - 1 AS BIGINT) * 256 + CAST(STRPOS('0123456789abcdef', SUBSTRING(MD5('winback_campaign:' || user_id), 7, 1)) - 1 AS BIGINT) * 16 + CAST(STRPOS('0123456789abcdef', SUBSTRING(MD5('winback_campaign:' || user_id), 8, 1)) - 1 AS BIGINT) * 1
       ) % 100 < 10
       THEN 'control'
       ELSE 'treatment'
-    END AS TEXT) AS value
+    END
   FROM sw_layer_2
   WHERE
     s_winback_campaign
   UNION ALL
   SELECT
-    'group' AS kind,
-    CAST('lifecycle' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(label AS TEXT) AS value
+    'group',
+    'lifecycle',
+    user_id,
+    label
   FROM (
     SELECT
       user_id,
@@ -1724,186 +1736,186 @@ FROM (
     NOT label IS NULL
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('at_risk_customers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('23f5ea3893d7195de85ac7dd007c62dc' AS TEXT) AS value
+    'definition',
+    'at_risk_customers',
+    NULL,
+    '23f5ea3893d7195de85ac7dd007c62dc'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('big_basket_buyers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('eab43806d60192c2d9c4dc79dbf26746' AS TEXT) AS value
+    'definition',
+    'big_basket_buyers',
+    NULL,
+    'eab43806d60192c2d9c4dc79dbf26746'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('checkout_abandoners' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('1d3101e084cf0046771776a49fe2cfe3' AS TEXT) AS value
+    'definition',
+    'checkout_abandoners',
+    NULL,
+    '1d3101e084cf0046771776a49fe2cfe3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('churned' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('93d05465459886623e3ca234ea94b9cb' AS TEXT) AS value
+    'definition',
+    'churned',
+    NULL,
+    '93d05465459886623e3ca234ea94b9cb'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('completed_onboarding_survey' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('31d55f5dbcfec68139eab7851a1a1b5b' AS TEXT) AS value
+    'definition',
+    'completed_onboarding_survey',
+    NULL,
+    '31d55f5dbcfec68139eab7851a1a1b5b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('dormant_14d' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('b3599507148fa53f991970107041cd45' AS TEXT) AS value
+    'definition',
+    'dormant_14d',
+    NULL,
+    'b3599507148fa53f991970107041cd45'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('electronics_fans' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('d9402eb9cfb59dea798b4c3f16174c60' AS TEXT) AS value
+    'definition',
+    'electronics_fans',
+    NULL,
+    'd9402eb9cfb59dea798b4c3f16174c60'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('established_users' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('af1ad221721c44d34dd47ef1c42a07af' AS TEXT) AS value
+    'definition',
+    'established_users',
+    NULL,
+    'af1ad221721c44d34dd47ef1c42a07af'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('hibernating_customers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('6ed571778ce07da94461b03404d7a9e9' AS TEXT) AS value
+    'definition',
+    'hibernating_customers',
+    NULL,
+    '6ed571778ce07da94461b03404d7a9e9'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('high_intent_browsers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('067c31d851e8567084ebd9b5d43b72a2' AS TEXT) AS value
+    'definition',
+    'high_intent_browsers',
+    NULL,
+    '067c31d851e8567084ebd9b5d43b72a2'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('high_value' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('7090d9ee23ebb7e3f81edf53e928d27b' AS TEXT) AS value
+    'definition',
+    'high_value',
+    NULL,
+    '7090d9ee23ebb7e3f81edf53e928d27b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('ignored_feature_survey' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('c736fbcf44827d2e14821b6c470b92ff' AS TEXT) AS value
+    'definition',
+    'ignored_feature_survey',
+    NULL,
+    'c736fbcf44827d2e14821b6c470b92ff'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('logged_in_no_payment_60d' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('1f885b7dcd88e86db177edd8c074e271' AS TEXT) AS value
+    'definition',
+    'logged_in_no_payment_60d',
+    NULL,
+    '1f885b7dcd88e86db177edd8c074e271'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('login_then_paid_5m' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('9f92b4645c0729c003fbe6569bfea034' AS TEXT) AS value
+    'definition',
+    'login_then_paid_5m',
+    NULL,
+    '9f92b4645c0729c003fbe6569bfea034'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('loyal_and_engaged' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('c0e9252001cdb67ad3a314786276f823' AS TEXT) AS value
+    'definition',
+    'loyal_and_engaged',
+    NULL,
+    'c0e9252001cdb67ad3a314786276f823'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('near_flagship_store' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('b32269d74671bae04450f982b395fa52' AS TEXT) AS value
+    'definition',
+    'near_flagship_store',
+    NULL,
+    'b32269d74671bae04450f982b395fa52'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('no_order_since_june' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('50b11aacbed5e1f4de7c89d277042951' AS TEXT) AS value
+    'definition',
+    'no_order_since_june',
+    NULL,
+    '50b11aacbed5e1f4de7c89d277042951'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('nps_detractors' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('8f2c13baff54be061e261be26e54e521' AS TEXT) AS value
+    'definition',
+    'nps_detractors',
+    NULL,
+    '8f2c13baff54be061e261be26e54e521'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('power_viewers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('5f06b8f0a3313d12246b8b13a9e52d99' AS TEXT) AS value
+    'definition',
+    'power_viewers',
+    NULL,
+    '5f06b8f0a3313d12246b8b13a9e52d99'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('premium_new_york' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('2e0a894e6822a41a917381dc255e38e3' AS TEXT) AS value
+    'definition',
+    'premium_new_york',
+    NULL,
+    '2e0a894e6822a41a917381dc255e38e3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('pro_users' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('57ca29382125aa1c38c412be0f06019b' AS TEXT) AS value
+    'definition',
+    'pro_users',
+    NULL,
+    '57ca29382125aa1c38c412be0f06019b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_champions' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('19a36beb00f76853c496fc7624a477e8' AS TEXT) AS value
+    'definition',
+    'rfm_champions',
+    NULL,
+    '19a36beb00f76853c496fc7624a477e8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('survey_dismissers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('bc31bbaa96bda5af8380579bdecd6b7d' AS TEXT) AS value
+    'definition',
+    'survey_dismissers',
+    NULL,
+    'bc31bbaa96bda5af8380579bdecd6b7d'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('trial_ending_soon' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('9ab9fd8e85c1d54e95ad0d0f2ef99a94' AS TEXT) AS value
+    'definition',
+    'trial_ending_soon',
+    NULL,
+    '9ab9fd8e85c1d54e95ad0d0f2ef99a94'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('vip' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('ac4818c996a20b24bd56cabb91aeca8e' AS TEXT) AS value
+    'definition',
+    'vip',
+    NULL,
+    'ac4818c996a20b24bd56cabb91aeca8e'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('weekly_active' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('1df8f8871531a9ae13d9b105cafd899e' AS TEXT) AS value
+    'definition',
+    'weekly_active',
+    NULL,
+    '1df8f8871531a9ae13d9b105cafd899e'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('winback_campaign' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('1496883925d7ac119380b697edb6423a' AS TEXT) AS value
+    'definition',
+    'winback_campaign',
+    NULL,
+    '1496883925d7ac119380b697edb6423a'
   UNION ALL
   SELECT
-    'evaluated' AS kind,
-    CAST('users' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(COUNT(*) AS TEXT) AS value
+    'evaluated',
+    'users',
+    NULL,
+    CAST(COUNT(*) AS TEXT)
   FROM sw_layer_2
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('loaded_at' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(MAX(loaded_at) AS TEXT) AS value
+    'watermark',
+    'loaded_at',
+    NULL,
+    CAST(MAX(loaded_at) AS TEXT)
   FROM {{ ref('demo_events') }} AS e
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('updated_at' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(MAX(updated_at) AS TEXT) AS value
+    'watermark',
+    'updated_at',
+    NULL,
+    CAST(MAX(updated_at) AS TEXT)
   FROM {{ ref('demo_users') }} AS u
 ) AS sw_rows
 {%- elif target.type == 'postgres' %}
@@ -2601,7 +2613,11 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
+      SELECT
+        user_id
+      FROM sw_candidates
+    )){% endif %}
 ), sw_events AS (
   SELECT
     user_key,
@@ -2655,7 +2671,11 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+            SELECT
+              user_id
+            FROM sw_candidates
+          )){% endif %}
         )
         AND NOT e.event_id IS NULL
     ) AS d
@@ -2695,7 +2715,11 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+          SELECT
+            user_id
+          FROM sw_candidates
+        )){% endif %}
       )
       AND e.event_id IS NULL
   ) AS sw_deduplicated
@@ -3369,249 +3393,249 @@ FROM (
   SELECT
     'scope' AS kind,
     CAST(NULL AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
+    user_id AS user_id,
     CAST(NULL AS TEXT) AS value
   FROM sw_candidates
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('at_risk_customers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'at_risk_customers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_at_risk_customers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('big_basket_buyers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'big_basket_buyers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_big_basket_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('checkout_abandoners' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'checkout_abandoners',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_checkout_abandoners
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('churned' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'churned',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_churned
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('completed_onboarding_survey' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'completed_onboarding_survey',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_completed_onboarding_survey
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('dormant_14d' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'dormant_14d',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_dormant_14d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('electronics_fans' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'electronics_fans',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_electronics_fans
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('established_users' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'established_users',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_established_users
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('hibernating_customers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'hibernating_customers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_hibernating_customers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('high_intent_browsers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'high_intent_browsers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_high_intent_browsers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('high_value' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'high_value',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_high_value
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('ignored_feature_survey' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'ignored_feature_survey',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_ignored_feature_survey
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('logged_in_no_payment_60d' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'logged_in_no_payment_60d',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_logged_in_no_payment_60d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('login_then_paid_5m' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'login_then_paid_5m',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_login_then_paid_5m
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('loyal_and_engaged' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'loyal_and_engaged',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_loyal_and_engaged
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('near_flagship_store' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'near_flagship_store',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_near_flagship_store
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('no_order_since_june' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'no_order_since_june',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_no_order_since_june
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('nps_detractors' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'nps_detractors',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_nps_detractors
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('power_viewers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'power_viewers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_power_viewers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('premium_new_york' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'premium_new_york',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_premium_new_york
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('pro_users' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'pro_users',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_pro_users
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_champions' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_champions',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_rfm_champions
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('survey_dismissers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'survey_dismissers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_survey_dismissers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('trial_ending_soon' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'trial_ending_soon',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_trial_ending_soon
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('vip' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'vip',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_vip
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('weekly_active' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'weekly_active',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_weekly_active
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('winback_campaign' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(CASE
+    'segment',
+    'winback_campaign',
+    user_id,
+    CASE
       WHEN (
         CAST(POSITION(
           SUBSTRING(MD5('winback_campaign:' || user_id) FROM 1 FOR 1) IN '0123456789abcdef'
@@ -3633,16 +3657,16 @@ FROM (
       ) % 100 < 10
       THEN 'control'
       ELSE 'treatment'
-    END AS TEXT) AS value
+    END
   FROM sw_layer_2
   WHERE
     s_winback_campaign
   UNION ALL
   SELECT
-    'group' AS kind,
-    CAST('lifecycle' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(label AS TEXT) AS value
+    'group',
+    'lifecycle',
+    user_id,
+    label
   FROM (
     SELECT
       user_id,
@@ -3663,186 +3687,186 @@ FROM (
     NOT label IS NULL
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('at_risk_customers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('23f5ea3893d7195de85ac7dd007c62dc' AS TEXT) AS value
+    'definition',
+    'at_risk_customers',
+    NULL,
+    '23f5ea3893d7195de85ac7dd007c62dc'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('big_basket_buyers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('eab43806d60192c2d9c4dc79dbf26746' AS TEXT) AS value
+    'definition',
+    'big_basket_buyers',
+    NULL,
+    'eab43806d60192c2d9c4dc79dbf26746'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('checkout_abandoners' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('1d3101e084cf0046771776a49fe2cfe3' AS TEXT) AS value
+    'definition',
+    'checkout_abandoners',
+    NULL,
+    '1d3101e084cf0046771776a49fe2cfe3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('churned' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('93d05465459886623e3ca234ea94b9cb' AS TEXT) AS value
+    'definition',
+    'churned',
+    NULL,
+    '93d05465459886623e3ca234ea94b9cb'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('completed_onboarding_survey' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('31d55f5dbcfec68139eab7851a1a1b5b' AS TEXT) AS value
+    'definition',
+    'completed_onboarding_survey',
+    NULL,
+    '31d55f5dbcfec68139eab7851a1a1b5b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('dormant_14d' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('b3599507148fa53f991970107041cd45' AS TEXT) AS value
+    'definition',
+    'dormant_14d',
+    NULL,
+    'b3599507148fa53f991970107041cd45'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('electronics_fans' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('d9402eb9cfb59dea798b4c3f16174c60' AS TEXT) AS value
+    'definition',
+    'electronics_fans',
+    NULL,
+    'd9402eb9cfb59dea798b4c3f16174c60'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('established_users' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('af1ad221721c44d34dd47ef1c42a07af' AS TEXT) AS value
+    'definition',
+    'established_users',
+    NULL,
+    'af1ad221721c44d34dd47ef1c42a07af'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('hibernating_customers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('6ed571778ce07da94461b03404d7a9e9' AS TEXT) AS value
+    'definition',
+    'hibernating_customers',
+    NULL,
+    '6ed571778ce07da94461b03404d7a9e9'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('high_intent_browsers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('067c31d851e8567084ebd9b5d43b72a2' AS TEXT) AS value
+    'definition',
+    'high_intent_browsers',
+    NULL,
+    '067c31d851e8567084ebd9b5d43b72a2'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('high_value' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('7090d9ee23ebb7e3f81edf53e928d27b' AS TEXT) AS value
+    'definition',
+    'high_value',
+    NULL,
+    '7090d9ee23ebb7e3f81edf53e928d27b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('ignored_feature_survey' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('c736fbcf44827d2e14821b6c470b92ff' AS TEXT) AS value
+    'definition',
+    'ignored_feature_survey',
+    NULL,
+    'c736fbcf44827d2e14821b6c470b92ff'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('logged_in_no_payment_60d' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('1f885b7dcd88e86db177edd8c074e271' AS TEXT) AS value
+    'definition',
+    'logged_in_no_payment_60d',
+    NULL,
+    '1f885b7dcd88e86db177edd8c074e271'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('login_then_paid_5m' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('9f92b4645c0729c003fbe6569bfea034' AS TEXT) AS value
+    'definition',
+    'login_then_paid_5m',
+    NULL,
+    '9f92b4645c0729c003fbe6569bfea034'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('loyal_and_engaged' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('c0e9252001cdb67ad3a314786276f823' AS TEXT) AS value
+    'definition',
+    'loyal_and_engaged',
+    NULL,
+    'c0e9252001cdb67ad3a314786276f823'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('near_flagship_store' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('b32269d74671bae04450f982b395fa52' AS TEXT) AS value
+    'definition',
+    'near_flagship_store',
+    NULL,
+    'b32269d74671bae04450f982b395fa52'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('no_order_since_june' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('50b11aacbed5e1f4de7c89d277042951' AS TEXT) AS value
+    'definition',
+    'no_order_since_june',
+    NULL,
+    '50b11aacbed5e1f4de7c89d277042951'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('nps_detractors' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('8f2c13baff54be061e261be26e54e521' AS TEXT) AS value
+    'definition',
+    'nps_detractors',
+    NULL,
+    '8f2c13baff54be061e261be26e54e521'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('power_viewers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('5f06b8f0a3313d12246b8b13a9e52d99' AS TEXT) AS value
+    'definition',
+    'power_viewers',
+    NULL,
+    '5f06b8f0a3313d12246b8b13a9e52d99'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('premium_new_york' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('2e0a894e6822a41a917381dc255e38e3' AS TEXT) AS value
+    'definition',
+    'premium_new_york',
+    NULL,
+    '2e0a894e6822a41a917381dc255e38e3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('pro_users' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('57ca29382125aa1c38c412be0f06019b' AS TEXT) AS value
+    'definition',
+    'pro_users',
+    NULL,
+    '57ca29382125aa1c38c412be0f06019b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_champions' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('19a36beb00f76853c496fc7624a477e8' AS TEXT) AS value
+    'definition',
+    'rfm_champions',
+    NULL,
+    '19a36beb00f76853c496fc7624a477e8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('survey_dismissers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('bc31bbaa96bda5af8380579bdecd6b7d' AS TEXT) AS value
+    'definition',
+    'survey_dismissers',
+    NULL,
+    'bc31bbaa96bda5af8380579bdecd6b7d'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('trial_ending_soon' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('9ab9fd8e85c1d54e95ad0d0f2ef99a94' AS TEXT) AS value
+    'definition',
+    'trial_ending_soon',
+    NULL,
+    '9ab9fd8e85c1d54e95ad0d0f2ef99a94'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('vip' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('ac4818c996a20b24bd56cabb91aeca8e' AS TEXT) AS value
+    'definition',
+    'vip',
+    NULL,
+    'ac4818c996a20b24bd56cabb91aeca8e'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('weekly_active' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('1df8f8871531a9ae13d9b105cafd899e' AS TEXT) AS value
+    'definition',
+    'weekly_active',
+    NULL,
+    '1df8f8871531a9ae13d9b105cafd899e'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('winback_campaign' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('1496883925d7ac119380b697edb6423a' AS TEXT) AS value
+    'definition',
+    'winback_campaign',
+    NULL,
+    '1496883925d7ac119380b697edb6423a'
   UNION ALL
   SELECT
-    'evaluated' AS kind,
-    CAST('users' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(COUNT(*) AS TEXT) AS value
+    'evaluated',
+    'users',
+    NULL,
+    CAST(COUNT(*) AS TEXT)
   FROM sw_layer_2
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('loaded_at' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(MAX(loaded_at) AS TEXT) AS value
+    'watermark',
+    'loaded_at',
+    NULL,
+    CAST(MAX(loaded_at) AS TEXT)
   FROM {{ ref('demo_events') }} AS e
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('updated_at' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(MAX(updated_at) AS TEXT) AS value
+    'watermark',
+    'updated_at',
+    NULL,
+    CAST(MAX(updated_at) AS TEXT)
   FROM {{ ref('demo_users') }} AS u
 ) AS sw_rows
 {%- elif target.type == 'snowflake' %}
@@ -4522,7 +4546,11 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS VARCHAR) IN (
+      SELECT
+        user_id
+      FROM sw_candidates
+    )){% endif %}
 ), sw_events AS (
   SELECT
     user_key,
@@ -4579,7 +4607,11 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
+            SELECT
+              user_id
+            FROM sw_candidates
+          )){% endif %}
         )
         AND NOT e.event_id IS NULL
     ) AS d
@@ -4619,7 +4651,11 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
+          SELECT
+            user_id
+          FROM sw_candidates
+        )){% endif %}
       )
       AND e.event_id IS NULL
   ) AS sw_deduplicated
@@ -5275,264 +5311,264 @@ FROM (
   SELECT
     'scope' AS kind,
     CAST(NULL AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
+    user_id AS user_id,
     CAST(NULL AS VARCHAR) AS value
   FROM sw_candidates
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('at_risk_customers' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'at_risk_customers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_at_risk_customers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('big_basket_buyers' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'big_basket_buyers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_big_basket_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('checkout_abandoners' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'checkout_abandoners',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_checkout_abandoners
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('churned' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'churned',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_churned
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('completed_onboarding_survey' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'completed_onboarding_survey',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_completed_onboarding_survey
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('dormant_14d' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'dormant_14d',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_dormant_14d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('electronics_fans' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'electronics_fans',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_electronics_fans
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('established_users' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'established_users',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_established_users
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('hibernating_customers' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'hibernating_customers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_hibernating_customers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('high_intent_browsers' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'high_intent_browsers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_high_intent_browsers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('high_value' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'high_value',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_high_value
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('ignored_feature_survey' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'ignored_feature_survey',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_ignored_feature_survey
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('logged_in_no_payment_60d' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'logged_in_no_payment_60d',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_logged_in_no_payment_60d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('login_then_paid_5m' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'login_then_paid_5m',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_login_then_paid_5m
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('loyal_and_engaged' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'loyal_and_engaged',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_loyal_and_engaged
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('near_flagship_store' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'near_flagship_store',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_near_flagship_store
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('no_order_since_june' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'no_order_since_june',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_no_order_since_june
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('nps_detractors' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'nps_detractors',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_nps_detractors
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('power_viewers' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'power_viewers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_power_viewers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('premium_new_york' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'premium_new_york',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_premium_new_york
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('pro_users' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'pro_users',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_pro_users
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_champions' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'rfm_champions',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_rfm_champions
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('survey_dismissers' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'survey_dismissers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_survey_dismissers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('trial_ending_soon' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'trial_ending_soon',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_trial_ending_soon
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('vip' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'vip',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_vip
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('weekly_active' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'weekly_active',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_weekly_active
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('winback_campaign' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(CASE
+    'segment',
+    'winback_campaign',
+    user_id,
+    CASE
       WHEN (
         CAST(CHARINDEX(SUBSTRING(MD5('winback_campaign:' || user_id), 1, 1), '0123456789abcdef') - 1 AS BIGINT) * 268435456 + CAST(CHARINDEX(SUBSTRING(MD5('winback_campaign:' || user_id), 2, 1), '0123456789abcdef') - 1 AS BIGINT) * 16777216 + CAST(CHARINDEX(SUBSTRING(MD5('winback_campaign:' || user_id), 3, 1), '0123456789abcdef') - 1 AS BIGINT) * 1048576 + CAST(CHARINDEX(SUBSTRING(MD5('winback_campaign:' || user_id), 4, 1), '0123456789abcdef') - 1 AS BIGINT) * 65536 + CAST(CHARINDEX(SUBSTRING(MD5('winback_campaign:' || user_id), 5, 1), '0123456789abcdef') - 1 AS BIGINT) * 4096 + CAST(CHARINDEX(SUBSTRING(MD5('winback_campaign:' || user_id), 6, 1), '0123456789abcdef') - 1 AS BIGINT) * 256 + CAST(CHARINDEX(SUBSTRING(MD5('winback_campaign:' || user_id), 7, 1), '0123456789abcdef') - 1 AS BIGINT) * 16 + CAST(CHARINDEX(SUBSTRING(MD5('winback_campaign:' || user_id), 8, 1), '0123456789abcdef') - 1 AS BIGINT) * 1
       ) % 100 < 10
       THEN 'control'
       ELSE 'treatment'
-    END AS VARCHAR) AS value
+    END
   FROM sw_layer_2
   WHERE
     s_winback_campaign
   UNION ALL
   SELECT
-    'group' AS kind,
-    CAST('lifecycle' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(label AS VARCHAR) AS value
+    'group',
+    'lifecycle',
+    user_id,
+    label
   FROM (
     SELECT
       user_id,
@@ -5553,186 +5589,186 @@ FROM (
     NOT label IS NULL
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('at_risk_customers' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('23f5ea3893d7195de85ac7dd007c62dc' AS VARCHAR) AS value
+    'definition',
+    'at_risk_customers',
+    NULL,
+    '23f5ea3893d7195de85ac7dd007c62dc'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('big_basket_buyers' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('eab43806d60192c2d9c4dc79dbf26746' AS VARCHAR) AS value
+    'definition',
+    'big_basket_buyers',
+    NULL,
+    'eab43806d60192c2d9c4dc79dbf26746'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('checkout_abandoners' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('1d3101e084cf0046771776a49fe2cfe3' AS VARCHAR) AS value
+    'definition',
+    'checkout_abandoners',
+    NULL,
+    '1d3101e084cf0046771776a49fe2cfe3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('churned' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('93d05465459886623e3ca234ea94b9cb' AS VARCHAR) AS value
+    'definition',
+    'churned',
+    NULL,
+    '93d05465459886623e3ca234ea94b9cb'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('completed_onboarding_survey' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('31d55f5dbcfec68139eab7851a1a1b5b' AS VARCHAR) AS value
+    'definition',
+    'completed_onboarding_survey',
+    NULL,
+    '31d55f5dbcfec68139eab7851a1a1b5b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('dormant_14d' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('b3599507148fa53f991970107041cd45' AS VARCHAR) AS value
+    'definition',
+    'dormant_14d',
+    NULL,
+    'b3599507148fa53f991970107041cd45'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('electronics_fans' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('d9402eb9cfb59dea798b4c3f16174c60' AS VARCHAR) AS value
+    'definition',
+    'electronics_fans',
+    NULL,
+    'd9402eb9cfb59dea798b4c3f16174c60'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('established_users' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('af1ad221721c44d34dd47ef1c42a07af' AS VARCHAR) AS value
+    'definition',
+    'established_users',
+    NULL,
+    'af1ad221721c44d34dd47ef1c42a07af'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('hibernating_customers' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('6ed571778ce07da94461b03404d7a9e9' AS VARCHAR) AS value
+    'definition',
+    'hibernating_customers',
+    NULL,
+    '6ed571778ce07da94461b03404d7a9e9'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('high_intent_browsers' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('067c31d851e8567084ebd9b5d43b72a2' AS VARCHAR) AS value
+    'definition',
+    'high_intent_browsers',
+    NULL,
+    '067c31d851e8567084ebd9b5d43b72a2'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('high_value' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('7090d9ee23ebb7e3f81edf53e928d27b' AS VARCHAR) AS value
+    'definition',
+    'high_value',
+    NULL,
+    '7090d9ee23ebb7e3f81edf53e928d27b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('ignored_feature_survey' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('c736fbcf44827d2e14821b6c470b92ff' AS VARCHAR) AS value
+    'definition',
+    'ignored_feature_survey',
+    NULL,
+    'c736fbcf44827d2e14821b6c470b92ff'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('logged_in_no_payment_60d' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('1f885b7dcd88e86db177edd8c074e271' AS VARCHAR) AS value
+    'definition',
+    'logged_in_no_payment_60d',
+    NULL,
+    '1f885b7dcd88e86db177edd8c074e271'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('login_then_paid_5m' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('9f92b4645c0729c003fbe6569bfea034' AS VARCHAR) AS value
+    'definition',
+    'login_then_paid_5m',
+    NULL,
+    '9f92b4645c0729c003fbe6569bfea034'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('loyal_and_engaged' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('c0e9252001cdb67ad3a314786276f823' AS VARCHAR) AS value
+    'definition',
+    'loyal_and_engaged',
+    NULL,
+    'c0e9252001cdb67ad3a314786276f823'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('near_flagship_store' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('b32269d74671bae04450f982b395fa52' AS VARCHAR) AS value
+    'definition',
+    'near_flagship_store',
+    NULL,
+    'b32269d74671bae04450f982b395fa52'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('no_order_since_june' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('50b11aacbed5e1f4de7c89d277042951' AS VARCHAR) AS value
+    'definition',
+    'no_order_since_june',
+    NULL,
+    '50b11aacbed5e1f4de7c89d277042951'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('nps_detractors' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('8f2c13baff54be061e261be26e54e521' AS VARCHAR) AS value
+    'definition',
+    'nps_detractors',
+    NULL,
+    '8f2c13baff54be061e261be26e54e521'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('power_viewers' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('5f06b8f0a3313d12246b8b13a9e52d99' AS VARCHAR) AS value
+    'definition',
+    'power_viewers',
+    NULL,
+    '5f06b8f0a3313d12246b8b13a9e52d99'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('premium_new_york' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('2e0a894e6822a41a917381dc255e38e3' AS VARCHAR) AS value
+    'definition',
+    'premium_new_york',
+    NULL,
+    '2e0a894e6822a41a917381dc255e38e3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('pro_users' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('57ca29382125aa1c38c412be0f06019b' AS VARCHAR) AS value
+    'definition',
+    'pro_users',
+    NULL,
+    '57ca29382125aa1c38c412be0f06019b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_champions' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('19a36beb00f76853c496fc7624a477e8' AS VARCHAR) AS value
+    'definition',
+    'rfm_champions',
+    NULL,
+    '19a36beb00f76853c496fc7624a477e8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('survey_dismissers' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('bc31bbaa96bda5af8380579bdecd6b7d' AS VARCHAR) AS value
+    'definition',
+    'survey_dismissers',
+    NULL,
+    'bc31bbaa96bda5af8380579bdecd6b7d'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('trial_ending_soon' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('9ab9fd8e85c1d54e95ad0d0f2ef99a94' AS VARCHAR) AS value
+    'definition',
+    'trial_ending_soon',
+    NULL,
+    '9ab9fd8e85c1d54e95ad0d0f2ef99a94'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('vip' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('ac4818c996a20b24bd56cabb91aeca8e' AS VARCHAR) AS value
+    'definition',
+    'vip',
+    NULL,
+    'ac4818c996a20b24bd56cabb91aeca8e'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('weekly_active' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('1df8f8871531a9ae13d9b105cafd899e' AS VARCHAR) AS value
+    'definition',
+    'weekly_active',
+    NULL,
+    '1df8f8871531a9ae13d9b105cafd899e'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('winback_campaign' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('1496883925d7ac119380b697edb6423a' AS VARCHAR) AS value
+    'definition',
+    'winback_campaign',
+    NULL,
+    '1496883925d7ac119380b697edb6423a'
   UNION ALL
   SELECT
-    'evaluated' AS kind,
-    CAST('users' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST(COUNT(*) AS VARCHAR) AS value
+    'evaluated',
+    'users',
+    NULL,
+    CAST(COUNT(*) AS VARCHAR)
   FROM sw_layer_2
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('loaded_at' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST(MAX(loaded_at) AS VARCHAR) AS value
+    'watermark',
+    'loaded_at',
+    NULL,
+    CAST(MAX(loaded_at) AS VARCHAR)
   FROM {{ ref('demo_events') }} AS e
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('updated_at' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST(MAX(updated_at) AS VARCHAR) AS value
+    'watermark',
+    'updated_at',
+    NULL,
+    CAST(MAX(updated_at) AS VARCHAR)
   FROM {{ ref('demo_users') }} AS u
 ) AS sw_rows
 {%- elif target.type == 'bigquery' %}
@@ -6418,7 +6454,11 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS STRING) IN (
+      SELECT
+        user_id
+      FROM sw_candidates
+    )){% endif %}
 ), sw_events AS (
   SELECT
     user_key,
@@ -6478,7 +6518,11 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
+            SELECT
+              user_id
+            FROM sw_candidates
+          )){% endif %}
         )
         AND NOT e.event_id IS NULL
     ) AS d
@@ -6524,7 +6568,11 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
+          SELECT
+            user_id
+          FROM sw_candidates
+        )){% endif %}
       )
       AND e.event_id IS NULL
   ) AS sw_deduplicated
@@ -7184,265 +7232,265 @@ FROM (
   SELECT
     'scope' AS kind,
     CAST(NULL AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
+    user_id AS user_id,
     CAST(NULL AS STRING) AS value
   FROM sw_candidates
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('at_risk_customers' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'at_risk_customers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_at_risk_customers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('big_basket_buyers' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'big_basket_buyers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_big_basket_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('checkout_abandoners' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'checkout_abandoners',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_checkout_abandoners
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('churned' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'churned',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_churned
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('completed_onboarding_survey' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'completed_onboarding_survey',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_completed_onboarding_survey
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('dormant_14d' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'dormant_14d',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_dormant_14d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('electronics_fans' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'electronics_fans',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_electronics_fans
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('established_users' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'established_users',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_established_users
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('hibernating_customers' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'hibernating_customers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_hibernating_customers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('high_intent_browsers' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'high_intent_browsers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_high_intent_browsers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('high_value' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'high_value',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_high_value
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('ignored_feature_survey' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'ignored_feature_survey',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_ignored_feature_survey
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('logged_in_no_payment_60d' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'logged_in_no_payment_60d',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_logged_in_no_payment_60d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('login_then_paid_5m' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'login_then_paid_5m',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_login_then_paid_5m
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('loyal_and_engaged' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'loyal_and_engaged',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_loyal_and_engaged
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('near_flagship_store' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'near_flagship_store',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_near_flagship_store
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('no_order_since_june' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'no_order_since_june',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_no_order_since_june
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('nps_detractors' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'nps_detractors',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_nps_detractors
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('power_viewers' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'power_viewers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_power_viewers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('premium_new_york' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'premium_new_york',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_premium_new_york
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('pro_users' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'pro_users',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_pro_users
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_champions' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'rfm_champions',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_rfm_champions
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('survey_dismissers' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'survey_dismissers',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_survey_dismissers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('trial_ending_soon' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'trial_ending_soon',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_trial_ending_soon
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('vip' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'vip',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_vip
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('weekly_active' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'weekly_active',
+    user_id,
+    NULL
   FROM sw_layer_2
   WHERE
     s_weekly_active
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('winback_campaign' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(CASE
+    'segment',
+    'winback_campaign',
+    user_id,
+    CASE
       WHEN MOD(
         CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 1, 1)) - 1 AS INT64) * 268435456 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 2, 1)) - 1 AS INT64) * 16777216 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 3, 1)) - 1 AS INT64) * 1048576 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 4, 1)) - 1 AS INT64) * 65536 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 5, 1)) - 1 AS INT64) * 4096 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 6, 1)) - 1 AS INT64) * 256 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 7, 1)) - 1 AS INT64) * 16 + CAST(INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('winback_campaign:' || user_id)), 8, 1)) - 1 AS INT64) * 1,
         100
       ) < 10
       THEN 'control'
       ELSE 'treatment'
-    END AS STRING) AS value
+    END
   FROM sw_layer_2
   WHERE
     s_winback_campaign
   UNION ALL
   SELECT
-    'group' AS kind,
-    CAST('lifecycle' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(label AS STRING) AS value
+    'group',
+    'lifecycle',
+    user_id,
+    label
   FROM (
     SELECT
       user_id,
@@ -7463,186 +7511,186 @@ FROM (
     NOT label IS NULL
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('at_risk_customers' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('23f5ea3893d7195de85ac7dd007c62dc' AS STRING) AS value
+    'definition',
+    'at_risk_customers',
+    NULL,
+    '23f5ea3893d7195de85ac7dd007c62dc'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('big_basket_buyers' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('eab43806d60192c2d9c4dc79dbf26746' AS STRING) AS value
+    'definition',
+    'big_basket_buyers',
+    NULL,
+    'eab43806d60192c2d9c4dc79dbf26746'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('checkout_abandoners' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('1d3101e084cf0046771776a49fe2cfe3' AS STRING) AS value
+    'definition',
+    'checkout_abandoners',
+    NULL,
+    '1d3101e084cf0046771776a49fe2cfe3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('churned' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('93d05465459886623e3ca234ea94b9cb' AS STRING) AS value
+    'definition',
+    'churned',
+    NULL,
+    '93d05465459886623e3ca234ea94b9cb'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('completed_onboarding_survey' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('31d55f5dbcfec68139eab7851a1a1b5b' AS STRING) AS value
+    'definition',
+    'completed_onboarding_survey',
+    NULL,
+    '31d55f5dbcfec68139eab7851a1a1b5b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('dormant_14d' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('b3599507148fa53f991970107041cd45' AS STRING) AS value
+    'definition',
+    'dormant_14d',
+    NULL,
+    'b3599507148fa53f991970107041cd45'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('electronics_fans' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('d9402eb9cfb59dea798b4c3f16174c60' AS STRING) AS value
+    'definition',
+    'electronics_fans',
+    NULL,
+    'd9402eb9cfb59dea798b4c3f16174c60'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('established_users' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('af1ad221721c44d34dd47ef1c42a07af' AS STRING) AS value
+    'definition',
+    'established_users',
+    NULL,
+    'af1ad221721c44d34dd47ef1c42a07af'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('hibernating_customers' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('6ed571778ce07da94461b03404d7a9e9' AS STRING) AS value
+    'definition',
+    'hibernating_customers',
+    NULL,
+    '6ed571778ce07da94461b03404d7a9e9'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('high_intent_browsers' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('067c31d851e8567084ebd9b5d43b72a2' AS STRING) AS value
+    'definition',
+    'high_intent_browsers',
+    NULL,
+    '067c31d851e8567084ebd9b5d43b72a2'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('high_value' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('7090d9ee23ebb7e3f81edf53e928d27b' AS STRING) AS value
+    'definition',
+    'high_value',
+    NULL,
+    '7090d9ee23ebb7e3f81edf53e928d27b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('ignored_feature_survey' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('c736fbcf44827d2e14821b6c470b92ff' AS STRING) AS value
+    'definition',
+    'ignored_feature_survey',
+    NULL,
+    'c736fbcf44827d2e14821b6c470b92ff'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('logged_in_no_payment_60d' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('1f885b7dcd88e86db177edd8c074e271' AS STRING) AS value
+    'definition',
+    'logged_in_no_payment_60d',
+    NULL,
+    '1f885b7dcd88e86db177edd8c074e271'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('login_then_paid_5m' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('9f92b4645c0729c003fbe6569bfea034' AS STRING) AS value
+    'definition',
+    'login_then_paid_5m',
+    NULL,
+    '9f92b4645c0729c003fbe6569bfea034'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('loyal_and_engaged' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('c0e9252001cdb67ad3a314786276f823' AS STRING) AS value
+    'definition',
+    'loyal_and_engaged',
+    NULL,
+    'c0e9252001cdb67ad3a314786276f823'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('near_flagship_store' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('b32269d74671bae04450f982b395fa52' AS STRING) AS value
+    'definition',
+    'near_flagship_store',
+    NULL,
+    'b32269d74671bae04450f982b395fa52'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('no_order_since_june' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('50b11aacbed5e1f4de7c89d277042951' AS STRING) AS value
+    'definition',
+    'no_order_since_june',
+    NULL,
+    '50b11aacbed5e1f4de7c89d277042951'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('nps_detractors' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('8f2c13baff54be061e261be26e54e521' AS STRING) AS value
+    'definition',
+    'nps_detractors',
+    NULL,
+    '8f2c13baff54be061e261be26e54e521'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('power_viewers' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('5f06b8f0a3313d12246b8b13a9e52d99' AS STRING) AS value
+    'definition',
+    'power_viewers',
+    NULL,
+    '5f06b8f0a3313d12246b8b13a9e52d99'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('premium_new_york' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('2e0a894e6822a41a917381dc255e38e3' AS STRING) AS value
+    'definition',
+    'premium_new_york',
+    NULL,
+    '2e0a894e6822a41a917381dc255e38e3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('pro_users' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('57ca29382125aa1c38c412be0f06019b' AS STRING) AS value
+    'definition',
+    'pro_users',
+    NULL,
+    '57ca29382125aa1c38c412be0f06019b'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_champions' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('19a36beb00f76853c496fc7624a477e8' AS STRING) AS value
+    'definition',
+    'rfm_champions',
+    NULL,
+    '19a36beb00f76853c496fc7624a477e8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('survey_dismissers' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('bc31bbaa96bda5af8380579bdecd6b7d' AS STRING) AS value
+    'definition',
+    'survey_dismissers',
+    NULL,
+    'bc31bbaa96bda5af8380579bdecd6b7d'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('trial_ending_soon' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('9ab9fd8e85c1d54e95ad0d0f2ef99a94' AS STRING) AS value
+    'definition',
+    'trial_ending_soon',
+    NULL,
+    '9ab9fd8e85c1d54e95ad0d0f2ef99a94'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('vip' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('ac4818c996a20b24bd56cabb91aeca8e' AS STRING) AS value
+    'definition',
+    'vip',
+    NULL,
+    'ac4818c996a20b24bd56cabb91aeca8e'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('weekly_active' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('1df8f8871531a9ae13d9b105cafd899e' AS STRING) AS value
+    'definition',
+    'weekly_active',
+    NULL,
+    '1df8f8871531a9ae13d9b105cafd899e'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('winback_campaign' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('1496883925d7ac119380b697edb6423a' AS STRING) AS value
+    'definition',
+    'winback_campaign',
+    NULL,
+    '1496883925d7ac119380b697edb6423a'
   UNION ALL
   SELECT
-    'evaluated' AS kind,
-    CAST('users' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST(COUNT(*) AS STRING) AS value
+    'evaluated',
+    'users',
+    NULL,
+    CAST(COUNT(*) AS STRING)
   FROM sw_layer_2
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('loaded_at' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST(MAX(loaded_at) AS STRING) AS value
+    'watermark',
+    'loaded_at',
+    NULL,
+    CAST(MAX(loaded_at) AS STRING)
   FROM {{ ref('demo_events') }} AS e
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('updated_at' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST(MAX(updated_at) AS STRING) AS value
+    'watermark',
+    'updated_at',
+    NULL,
+    CAST(MAX(updated_at) AS STRING)
   FROM {{ ref('demo_users') }} AS u
 ) AS sw_rows
 {%- else %}

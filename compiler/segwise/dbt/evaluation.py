@@ -16,18 +16,19 @@ so the one generated file serves full and incremental runs alike.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlglot import exp
 
 from segwise.config import Project
-from segwise.rules.canonical import definition_hash
 from segwise.sql import literals
 from segwise.sql.candidates import Watermarks, candidates_query
 from segwise.sql.conditions import segment_column
-from segwise.sql.dialects import Template, get_target
+from segwise.sql.dialects import Target, Template, get_target
 from segwise.sql.holdout import variant
 from segwise.sql.query import evaluation
 from segwise.sql.relations import dbt as dbt_relations
-from segwise.sql.staging import Restriction, col
+from segwise.sql.staging import Restriction, alias, col, table
 
 AS_OF = "{{ sw.as_of }}"
 PREV_AS_OF = "{{ sw.prev_as_of }}"
@@ -42,25 +43,26 @@ def _t(text: str) -> Template:
     return Template(this=text)
 
 
-def _row(target_text: exp.DataType, kind: str, name: exp.Expr, user_id: exp.Expr, value: exp.Expr) -> exp.Select:
+def _header(target: Target) -> exp.Select:
+    """The first branch of the rows union, which names and types its columns; the others are
+    all text already (string literals, text user ids, variants) or cast (`_text`). Bare
+    branches keep a 1,000-segment model at half the size."""
+    null = target.cast(exp.Null(), "text")
+    return _row("scope", null, col("user_id"), null.copy(), first=True).from_(table("sw_candidates"), copy=False)
+
+
+def _row(kind: str, name: exp.Expr, user_id: exp.Expr, value: exp.Expr, first: bool = False) -> exp.Select:
     """One branch of the rows union. Takes ownership of its (freshly built) arguments: with
     thousands of branches, copying them is most of the compile time."""
-
-    def cast(e: exp.Expr, alias: str) -> exp.Expr:
-        return exp.alias_(exp.cast(e, target_text.copy(), copy=False), alias, copy=False)
-
-    return exp.select(
-        exp.alias_(literals.string(kind), "kind", copy=False),
-        cast(name, "name"),
-        cast(user_id, "user_id"),
-        cast(value, "value"),
-        copy=False,
-    )
+    cells = [literals.string(kind), name, user_id, value]
+    if first:
+        cells = [alias(cell, column) for cell, column in zip(cells, ("kind", "name", "user_id", "value"), strict=True)]
+    return exp.Select(expressions=cells)
 
 
-def membership_model_sql(project: Project, dialect: str) -> exp.Select:
+def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, str]) -> exp.Select:
+    """`hashes`: each segment's definition hash (computed once for all dialects)."""
     target = get_target(dialect)
-    text = target.type("text")
     names = sorted(project.segments)
     config = project.config
     marks = Watermarks(
@@ -73,54 +75,52 @@ def membership_model_sql(project: Project, dialect: str) -> exp.Select:
     candidates = (
         exp.select(col("user_id")).from_(found.subquery("c", copy=False), copy=False).where(_t(INCREMENTAL), copy=False)
     )
-    restriction = Restriction(exp.select(col("user_id")).from_("sw_candidates", copy=False), unless=_t(FULL))
+    restriction = Restriction(exp.select(col("user_id")).from_(table("sw_candidates"), copy=False), unless=_t(FULL))
     ev = evaluation(project, names, dialect, _t(AS_OF), dbt_relations, restriction)
 
-    null = exp.Null
-    parts: list[exp.Select] = [_row(text, "scope", null(), col("user_id"), null()).from_("sw_candidates", copy=False)]
+    parts: list[exp.Select] = [_header(target)]
     for name in names:
         holdout = project.segments[name].holdout
-        parts.append(
-            _row(text, "segment", literals.string(name), col("user_id"), variant(target, col("user_id"), name, holdout))
-            .from_(ev.final, copy=False)
-            .where(col(segment_column(name)), copy=False)
-        )
+        chosen = variant(target, col("user_id"), name, holdout) if holdout > 0 else exp.Null()
+        member = _row("segment", literals.string(name), col("user_id"), chosen)
+        member.set("from_", exp.From(this=table(ev.final)))
+        member.set("where", exp.Where(this=col(segment_column(name))))
+        parts.append(member)
     for group in sorted(project.groups.values(), key=lambda g: g.name):
         label = exp.Case(
             ifs=[exp.If(this=col(segment_column(s)), true=literals.string(s)) for s in group.priority],
             default=literals.string(group.fallback) if group.fallback else None,
         )
-        labelled = exp.select(col("user_id"), exp.alias_(label, "label")).from_(ev.final, copy=False)
+        labelled = exp.select(col("user_id"), alias(label, "label")).from_(table(ev.final), copy=False)
         parts.append(
-            _row(text, "group", literals.string(group.name), col("user_id"), col("label"))
+            _row("group", literals.string(group.name), col("user_id"), col("label"))
             .from_(labelled.subquery("g", copy=False), copy=False)
             .where(exp.not_(exp.Is(this=col("label"), expression=exp.Null())), copy=False)
         )
     for name in names:
-        digest = definition_hash(project.segments[name], project)
-        parts.append(_row(text, "definition", literals.string(name), null(), literals.string(digest)))
+        parts.append(_row("definition", literals.string(name), exp.Null(), literals.string(hashes[name])))
     parts.append(
-        _row(text, "evaluated", literals.string("users"), null(), exp.Count(this=exp.Star())).from_(
-            ev.final, copy=False
+        _row("evaluated", literals.string("users"), exp.Null(), target.cast(exp.Count(this=exp.Star()), "text")).from_(
+            table(ev.final), copy=False
         )
     )
     if config.events.loaded_at:
         loaded = exp.Max(this=col(config.events.loaded_at))
         parts.append(
-            _row(text, "watermark", literals.string("loaded_at"), null(), loaded).from_(
+            _row("watermark", literals.string("loaded_at"), exp.Null(), target.cast(loaded, "text")).from_(
                 exp.alias_(dbt_relations(config.events.relation), "e", table=True), copy=False
             )
         )
     if config.users.updated_at:
         updated = exp.Max(this=col(config.users.updated_at))
         parts.append(
-            _row(text, "watermark", literals.string("updated_at"), null(), updated).from_(
+            _row("watermark", literals.string("updated_at"), exp.Null(), target.cast(updated, "text")).from_(
                 exp.alias_(dbt_relations(config.users.relation), "u", table=True), copy=False
             )
         )
     union: exp.Query = parts[0]
     for part in parts[1:]:
-        union = exp.union(union, part, distinct=False, copy=False)
+        union = exp.Union(this=union, expression=part, distinct=False)
     query = exp.select(col("kind"), col("name"), col("user_id"), col("value")).from_(
         union.subquery("sw_rows", copy=False), copy=False
     )

@@ -1,6 +1,6 @@
 """YAML text -> a tree of positioned nodes: every key and every value knows its line and column.
 
-Built from ruamel.yaml's round-trip composer rather than its constructed objects, so that
+Built from ruamel.yaml's composed nodes rather than its constructed objects, so that
 a scalar keeps the text it was written as (an unquoted `2025-01-31` stays that string instead of
 becoming a `date`) and duplicate keys, odd tags and alias bombs become Diagnostics, never
 exceptions.
@@ -104,6 +104,8 @@ class _Converter:
             self.in_progress.discard(id(node))
 
     def scalar(self, node: ScalarNode, line: int, col: int) -> YScalar:
+        if node.value == "" and not node.style and self.yaml.typ != ["rt"]:
+            raise _Reparse  # libyaml places empty values elsewhere than ruamel, whose place we report
         raw = _join_surrogates(str(node.value))
         if node.tag in TEXT_TAGS:
             return YScalar(raw, raw, line, col)
@@ -149,6 +151,10 @@ class _TooLarge(Exception):
     pass
 
 
+class _Reparse(Exception):
+    pass
+
+
 def _join_surrogates(text: str) -> str:
     """YAML's "\ud83d\ude42" escapes (as JSON writers emit them) arrive as two lone
     surrogates; join them into the one character they spell so the text encodes as UTF-8."""
@@ -158,17 +164,17 @@ def _join_surrogates(text: str) -> str:
 
 
 def load_yaml(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
-    """Parse one YAML document. None for an empty document or when the text is not YAML."""
-    yaml = YAML(typ="rt")
+    """Parse one YAML document. None for an empty document or when the text is not YAML.
+
+    libyaml (ruamel.yaml.clib) composes the same nodes, tags and positions as ruamel's
+    round-trip parser, about ten times faster. Text it rejects is parsed again by the
+    round-trip parser, whose errors the diagnostics below are written for."""
     try:
-        with warnings.catch_warnings():
-            # Re-used anchors are valid YAML (the latest wins); not worth a word on stderr.
-            warnings.simplefilter("ignore")
-            root = yaml.compose(text)
-        if root is None:
-            return None, []
-        converter = _Converter(yaml, file)
-        return converter.convert(root), converter.diagnostics
+        return _convert(YAML(typ="safe", pure=False), text, file)
+    except Exception:  # any failure: the round-trip parser decides and explains
+        pass
+    try:
+        return _convert(YAML(typ="rt"), text, file)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -179,6 +185,17 @@ def load_yaml(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
         return None, [Diagnostic(file, 1, 1, "YAML too large after expanding aliases")]
     except RecursionError:
         return None, [Diagnostic(file, 1, 1, "YAML nested too deeply")]
+
+
+def _convert(yaml: YAML, text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
+    with warnings.catch_warnings():
+        # Re-used anchors are valid YAML (the latest wins); not worth a word on stderr.
+        warnings.simplefilter("ignore")
+        root = yaml.compose(text)
+    if root is None:
+        return None, []
+    converter = _Converter(yaml, file)
+    return converter.convert(root), converter.diagnostics
 
 
 def _syntax_message(exc: MarkedYAMLError) -> str:

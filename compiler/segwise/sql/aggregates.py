@@ -15,7 +15,7 @@ from segwise.sql import literals
 from segwise.sql.dialects import Target
 from segwise.sql.plan import EventFeature, Horizon
 from segwise.sql.predicates import predicate_sql
-from segwise.sql.staging import USER_KEY, col, property_column, relevant_sql, user_id_of_key
+from segwise.sql.staging import USER_KEY, col, property_column, relevant_sql, table, user_id_of_key
 
 # Features that are 0, not missing, for a user without matching events (SPEC §4).
 ZERO_WHEN_EMPTY = frozenset({AggFn.COUNT, AggFn.SUM, AggFn.COUNT_DISTINCT})
@@ -81,7 +81,7 @@ def features_cte(
     select = exp.select(user_id_of_key(target))
     for feature in features:
         select = select.select(exp.alias_(feature_sql(target, feature, as_of), feature.column), copy=False)
-    select = select.from_("sw_events", copy=False).group_by(col(USER_KEY), copy=False)
+    select = select.from_(table("sw_events"), copy=False).group_by(col(USER_KEY), copy=False)
     if horizons:
         select = select.where(relevant_sql(target, horizons, col("event_name"), col("ts"), as_of), copy=False)
     return select

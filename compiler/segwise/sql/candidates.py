@@ -49,7 +49,7 @@ from segwise.sql.dialects import Target, get_target
 from segwise.sql.plan import build_plan
 from segwise.sql.relations import Resolver, direct
 from segwise.sql.rfm import rfm_ctes, rfm_events_cte
-from segwise.sql.staging import col, text_id, typed
+from segwise.sql.staging import col, table, text_id, typed
 
 # A moving edge: the instant `T - offset` seconds (negative for `T + d`, in_next), and
 # whether the test there is `value < edge` (in_next) rather than `value <= edge` / `> edge`.
@@ -216,7 +216,7 @@ def candidates_query(
     )
     found: exp.Query = exp.union(from_events, from_users, distinct=True)
     if rfm_ctes_:
-        found = exp.union(found, exp.select(col("user_id")).from_("sw_rfm_changed", copy=False), distinct=True)
+        found = exp.union(found, exp.select(col("user_id")).from_(table("sw_rfm_changed"), copy=False), distinct=True)
         for name, cte in rfm_ctes_:
             found = found.with_(name, as_=cte, copy=False)
     return found

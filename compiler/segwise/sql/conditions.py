@@ -72,7 +72,7 @@ def _regularity_sql(cond: EventCondition, reg: Regularity) -> exp.Expr:
         hit = exp.Case(ifs=[exp.If(this=reached, true=exp.Literal.number(1))], default=exp.Literal.number(0))
         hits = hit if hits is None else exp.Add(this=hits, expression=hit)
     assert hits is not None
-    return exp.GTE(this=exp.paren(hits), expression=exp.Literal.number(reg.at_least))
+    return exp.GTE(this=exp.Paren(this=hits), expression=exp.Literal.number(reg.at_least))
 
 
 def condition_sql(target: Target, config: Config, cond: Condition, as_of: exp.Expr) -> exp.Expr:
@@ -81,11 +81,11 @@ def condition_sql(target: Target, config: Config, cond: Condition, as_of: exp.Ex
 
     match cond:
         case AllOf(items=items):
-            return exp.and_(*(go(i) for i in items))
+            return exp.and_(*(go(i) for i in items), copy=False)
         case AnyOf(items=items):
-            return exp.or_(*(go(i) for i in items))
+            return exp.or_(*(go(i) for i in items), copy=False)
         case Not(item=item):
-            return exp.not_(go(item))
+            return exp.not_(go(item), copy=False)
         case TraitCondition(trait=trait, predicate=predicate):
             column = BUILTIN_FEATURES[trait].column if trait in BUILTIN_TRAITS else trait_column(trait)
             return predicate_sql(target, col(column), predicate, as_of)
@@ -112,6 +112,6 @@ def condition_sql(target: Target, config: Config, cond: Condition, as_of: exp.Ex
                 )
             for metric, predicate in comparisons:
                 tests.append(predicate_sql(target, col(f"rfm_{metric.value}"), predicate, as_of, missing=False))
-            return exp.and_(*tests)
+            return exp.and_(*tests, copy=False)
         case _:
             assert_never(cond)

@@ -8,6 +8,7 @@ there is no `if dialect == ...` anywhere else.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -51,6 +52,13 @@ class Template(exp.Expression):
     """Text emitted verbatim: only for dbt Jinja the generator itself writes (never user input)."""
 
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "alias": False}
+
+
+class JinjaSwitch(exp.Expression):
+    """`TRUE` when the dbt template variable `flag` renders as 'TRUE', else `this`: decided when
+    dbt renders the model, so the SQL a run executes holds only one of the two."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "flag": True}
 
 
 def _lit(value: str) -> str:
@@ -105,8 +113,17 @@ def _template(gen: Generator, e: Template) -> str:
     return f"{e.this} AS {gen.sql(alias)}" if alias else str(e.this)
 
 
+def _jinja_switch(gen: Generator, e: JinjaSwitch) -> str:
+    return f"{{% if {e.args['flag']} == 'TRUE' %}}TRUE{{% else %}}({gen.sql(e.this)}){{% endif %}}"
+
+
 def _transforms(base: type[Generator], **fixes: Any) -> dict[type[exp.Expr], Any]:
-    table: dict[type[exp.Expr], Any] = {**base.TRANSFORMS, Template: _template, RegexSearch: _regex_generic}
+    table: dict[type[exp.Expr], Any] = {
+        **base.TRANSFORMS,
+        Template: _template,
+        JinjaSwitch: _jinja_switch,
+        RegexSearch: _regex_generic,
+    }
     table.update({(globals().get(name) or getattr(exp, name)): fn for name, fn in fixes.items()})
     return table
 
@@ -143,10 +160,29 @@ class SegwiseSnowflake(Snowflake):
 
 class SegwiseBigQuery(BigQuery):
     class Generator(BigQuery.Generator):  # type: ignore[misc,valid-type]
-        TRANSFORMS = _transforms(BigQuery.Generator, JsonText=_json_text_bigquery, ElapsedMicros=_micros_bigquery)
+        TRANSFORMS = _transforms(
+            BigQuery.Generator,
+            JsonText=_json_text_bigquery,
+            ElapsedMicros=_micros_bigquery,
+            # As for Snowflake: less the UNNEST and EXPLODE rewrites (segwise emits neither;
+            # their scope walks were most of a 1,000-segment model's rendering) and the
+            # ORDER BY aliasing of grouped SELECTs (segwise never sorts a SELECT).
+            Select=transforms.preprocess([transforms.eliminate_distinct_on, transforms.eliminate_semi_and_anti_joins]),
+        )
 
 
 # --- per-dialect types --------------------------------------------------------------------
+
+
+# Node meta keys marking the nodes `Target.retarget` rewrites.
+INSTANT = "segwise_instant"
+ORDERED = "segwise_ordered"
+
+
+@functools.cache
+def _data_type(name: str) -> exp.DataType:
+    """Parsed once: DataType.build parses its text, thousands of times in a large project."""
+    return exp.DataType.build(name)
 
 
 @dataclass(frozen=True)
@@ -160,13 +196,40 @@ class Target:
     timestamp: str = "timestamp"
 
     def type(self, name: str) -> exp.DataType:
-        return exp.DataType.build(self.timestamp if name == "timestamp" else name)
+        if name == "timestamp":
+            instant = exp.DataType(this=_data_type(self.timestamp).this)
+            instant.meta[INSTANT] = True  # for `retarget`
+            return instant
+        built = _data_type(name)
+        if set(built.args) <= {"this", "nested"} and not built.args.get("nested"):
+            return exp.DataType(this=built.this)  # much cheaper than copying
+        return built.copy()
+
+    def cast(self, e: exp.Expr, name: str) -> exp.Cast:
+        """CAST(e AS the dialect's `name` type); takes ownership of `e`."""
+        return exp.Cast(this=e, to=self.type(name))
 
     def ordered(self, e: exp.Expr, desc: bool = False) -> exp.Ordered:
         """ORDER BY key with the dialect's own NULL placement, so no NULLS clause is emitted
         (BigQuery rejects some in window functions); segwise never sorts NULLs anyway."""
-        nulls_first = {"nulls_are_small": not desc, "nulls_are_large": desc}.get(self.writer.NULL_ORDERING, False)
-        return exp.Ordered(this=e, desc=desc, nulls_first=nulls_first)
+        ordered = exp.Ordered(this=e, desc=desc, nulls_first=self._nulls_first(desc))
+        ordered.meta[ORDERED] = True  # for `retarget`
+        return ordered
+
+    def _nulls_first(self, desc: bool) -> bool:
+        return {"nulls_are_small": not desc, "nulls_are_large": desc}.get(self.writer.NULL_ORDERING, False)
+
+    def retarget(self, tree: exp.Expr) -> exp.Expr:
+        """`tree`, built for another target, made this target's, in place: its instants and
+        sort keys are the only dialect-specific nodes a segwise tree holds (the rest is written
+        by each dialect's generator). Building once and retargeting saves three builds of a
+        large model."""
+        for node in tree.walk():
+            if type(node) is exp.DataType and node.meta.get(INSTANT):
+                node.set("this", _data_type(self.timestamp).this)
+            elif type(node) is exp.Ordered and node.meta.get(ORDERED):
+                node.set("nulls_first", self._nulls_first(bool(node.args.get("desc"))))
+        return tree
 
     def sql(self, expression: exp.Expr, pretty: bool = True, copy: bool = True) -> str:
         """The SQL text; `copy=False` lets the generator's transforms work on `expression`

@@ -15,31 +15,33 @@ from segwise.sql.dialects import Target
 HEX_DIGITS = "0123456789abcdef"
 
 
-def bucket(user_id: exp.Expr, segment: str) -> exp.Expr:
-    digest = exp.MD5(this=exp.DPipe(this=literals.string(f"{segment}:"), expression=user_id))
+def bucket(target: Target, user_id: exp.Expr, segment: str) -> exp.Expr:
     total: exp.Expr | None = None
     for i in range(8):
+        digest = exp.MD5(
+            this=exp.DPipe(this=literals.string(f"{segment}:"), expression=user_id.copy())
+        )  # a column: cheap to copy
         digit = exp.Sub(
             this=exp.StrPosition(
                 this=literals.string(HEX_DIGITS),
-                substr=exp.Substring(this=digest.copy(), start=exp.Literal.number(i + 1), length=exp.Literal.number(1)),
+                substr=exp.Substring(this=digest, start=exp.Literal.number(i + 1), length=exp.Literal.number(1)),
             ),
             expression=exp.Literal.number(1),
         )
-        term = exp.Mul(this=exp.cast(digit, "bigint"), expression=exp.Literal.number(16 ** (7 - i)))
+        term = exp.Mul(this=target.cast(digit, "bigint"), expression=exp.Literal.number(16 ** (7 - i)))
         total = term if total is None else exp.Add(this=total, expression=term)
     assert total is not None
-    return exp.Mod(this=exp.paren(total), expression=exp.Literal.number(100))
+    return exp.Mod(this=exp.Paren(this=total), expression=exp.Literal.number(100))
 
 
 def variant(target: Target, user_id: exp.Expr, segment: str, holdout: int) -> exp.Expr:
     """'control' / 'treatment', or a NULL text for segments without a holdout."""
     if holdout <= 0:
-        return exp.cast(exp.Null(), target.type("text"))
+        return target.cast(exp.Null(), "text")
     return exp.Case(
         ifs=[
             exp.If(
-                this=exp.LT(this=bucket(user_id, segment), expression=exp.Literal.number(holdout)),
+                this=exp.LT(this=bucket(target, user_id, segment), expression=exp.Literal.number(holdout)),
                 true=literals.string("control"),
             )
         ],

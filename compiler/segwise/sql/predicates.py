@@ -85,10 +85,12 @@ def raw_predicate(target: Target, operand: exp.Expr, predicate: Predicate, as_of
                 return exp.and_(
                     exp.GT(this=operand, expression=literals.minus(as_of, d)),
                     exp.LTE(this=operand.copy(), expression=as_of.copy()),
+                    copy=False,
                 )
             return exp.and_(
                 exp.GTE(this=operand, expression=as_of.copy()),
                 exp.LT(this=operand.copy(), expression=literals.plus(as_of.copy(), d)),
+                copy=False,
             )
 
 

@@ -30,7 +30,7 @@ from segwise.sql.plan import Plan, build_plan, references, sequence_column
 from segwise.sql.relations import Resolver, direct
 from segwise.sql.rfm import rfm_ctes, rfm_events_cte
 from segwise.sql.sequences import sequence_ctes
-from segwise.sql.staging import Restriction, col, events_cte, trait_column, users_cte
+from segwise.sql.staging import Restriction, alias, col, events_cte, table, trait_column, users_cte
 
 RFM_COLUMNS = ["recency_days", "frequency", "monetary", "r", "f", "m", "tier"]
 
@@ -114,8 +114,8 @@ def evaluation(
         ctes.extend(rfm_ctes(target, config.rfm, rfm_events, t))
 
     ids = exp.union(
-        exp.select(col("user_id")).from_("sw_users", copy=False),
-        exp.select(col("user_id")).from_("sw_seen", copy=False),
+        exp.select(col("user_id")).from_(table("sw_users"), copy=False),
+        exp.select(col("user_id")).from_(table("sw_seen"), copy=False),
         distinct=True,
     )
     base = exp.select(col("user_id", "ids"))
@@ -156,13 +156,10 @@ def evaluation(
 
     previous = "sw_base"
     for n, layer in enumerate(_layers(plan.segments), start=1):
-        select = exp.select(exp.Star())
-        for seg in layer:
-            select = select.select(
-                exp.alias_(condition_sql(target, config, seg.rule, t), segment_column(seg.name)), copy=False
-            )
+        columns = [alias(condition_sql(target, config, seg.rule, t), segment_column(seg.name)) for seg in layer]
+        select = exp.Select(expressions=[exp.Star(), *columns], from_=exp.From(this=table(previous)))
         name = f"sw_layer_{n}"
-        ctes.append((name, select.from_(previous, copy=False)))
+        ctes.append((name, select))
         previous = name
     return Evaluation(plan, ctes, previous)
 
@@ -183,8 +180,8 @@ def compile_segment(
     target = get_target(dialect)
     segment = project.segments[name]
     query = (
-        exp.select(col("user_id"), exp.alias_(variant(target, col("user_id"), name, segment.holdout), "variant"))
-        .from_(ev.final, copy=False)
+        exp.select(col("user_id"), alias(variant(target, col("user_id"), name, segment.holdout), "variant"))
+        .from_(table(ev.final), copy=False)
         .where(col(segment_column(name)), copy=False)
     )
     return ev.select(query)
@@ -204,17 +201,17 @@ def compile_membership(
     target = get_target(dialect)
     parts = [
         exp.select(
-            exp.alias_(literals.string(name), "segment"),
+            alias(literals.string(name), "segment"),
             col("user_id"),
-            exp.alias_(variant(target, col("user_id"), name, project.segments[name].holdout), "variant"),
+            alias(variant(target, col("user_id"), name, project.segments[name].holdout), "variant"),
         )
-        .from_(ev.final, copy=False)
+        .from_(table(ev.final), copy=False)
         .where(col(segment_column(name)), copy=False)
         for name in names
     ]
     query: exp.Query = parts[0]
     for part in parts[1:]:
-        query = exp.union(query, part, distinct=False, copy=False)
+        query = exp.Union(this=query, expression=part, distinct=False)
     wrapped = exp.select(col("segment"), col("user_id"), col("variant")).from_(
         query.subquery("members", copy=False), copy=False
     )

@@ -15,7 +15,7 @@ from segwise.sql import literals
 from segwise.sql.aggregates import window_sql
 from segwise.sql.dialects import ElapsedMicros, Target
 from segwise.sql.plan import Horizon
-from segwise.sql.staging import USER_KEY, col, events_cte, property_column, typed, user_id_of_key
+from segwise.sql.staging import USER_KEY, col, events_cte, property_column, table, typed, user_id_of_key
 
 MICROS_PER_DAY = 86_400_000_000
 
@@ -87,7 +87,7 @@ def rfm_ctes(
                 "monetary",
             ),
         )
-        .from_(events, copy=False)
+        .from_(table(events), copy=False)
         .where(exp.and_(exp.EQ(this=col("event_name"), expression=literals.string(rfm.event)), *in_window), copy=False)
         .group_by(col(USER_KEY), copy=False)
     )

@@ -22,7 +22,7 @@ from segwise.sql import literals
 from segwise.sql.aggregates import filter_sql
 from segwise.sql.dialects import Target
 from segwise.sql.plan import sequence_column
-from segwise.sql.staging import USER_KEY, col, user_id_of_key
+from segwise.sql.staging import USER_KEY, col, table, user_id_of_key
 
 
 def _flag(test: exp.Expr) -> exp.Expr:
@@ -87,7 +87,7 @@ def sequence_ctes(target: Target, sequences: list[SequenceCondition], as_of: exp
         relevant.append(matches)
     rows = (
         exp.select(col(USER_KEY), col("ts"), *match_cols)
-        .from_("sw_events", copy=False)
+        .from_(table("sw_events"), copy=False)
         .where(exp.or_(*relevant) if len(relevant) > 1 else relevant[0], copy=False)
         .group_by(col(USER_KEY), col("ts"), copy=False)
     )
@@ -101,7 +101,7 @@ def sequence_ctes(target: Target, sequences: list[SequenceCondition], as_of: exp
         if seq.within is not None:
             first = exp.and_(first, exp.GT(this=col("ts"), expression=literals.minus(as_of, seq.within)))
         level.append(exp.alias_(_flag(first), f"q{q}_v0"))
-    ctes.append(("sw_seq_1", exp.select(*(col(c) for c in carried), *level).from_("sw_seq_0", copy=False)))
+    ctes.append(("sw_seq_1", exp.select(*(col(c) for c in carried), *level).from_(table("sw_seq_0"), copy=False)))
     carried += [f"q{q}_v0" for q in range(len(sequences))]
 
     depth = max(len(seq.steps) for seq in sequences)

@@ -15,7 +15,7 @@ from sqlglot import exp
 from segwise.config import Config, FlatProperties, JsonProperties
 from segwise.rules.values import ValueType
 from segwise.sql import literals
-from segwise.sql.dialects import JsonText, RegexSearch, Target, Template
+from segwise.sql.dialects import JinjaSwitch, JsonText, RegexSearch, Target, Template
 from segwise.sql.plan import Horizon
 
 SQL_TYPES = {
@@ -27,15 +27,29 @@ SQL_TYPES = {
 
 
 def typed(target: Target, e: exp.Expr, kind: ValueType) -> exp.Expr:
-    return exp.cast(e, target.type(SQL_TYPES[kind]))
+    return target.cast(e, SQL_TYPES[kind])
 
 
 def text_id(target: Target, e: exp.Expr) -> exp.Expr:
-    return exp.cast(e, target.type("text"))
+    return target.cast(e, "text")
+
+
+# Node builders that take ownership of their arguments and parse nothing: sqlglot's string
+# conveniences (`from_("t")`, `alias_(e, "a")`) parse or copy, which over thousands of
+# segments is most of the compile time.
 
 
 def col(name: str, table: str | None = None) -> exp.Column:
-    return exp.column(exp.to_identifier(name), table=exp.to_identifier(table) if table else None)
+    return exp.Column(this=exp.to_identifier(name), table=exp.to_identifier(table) if table else None)
+
+
+def table(name: str) -> exp.Table:
+    """A CTE or table by its bare name."""
+    return exp.Table(this=exp.to_identifier(name))
+
+
+def alias(e: exp.Expr, name: str) -> exp.Alias:
+    return exp.Alias(this=e, alias=exp.to_identifier(name))
 
 
 def trait_column(trait: str) -> str:
@@ -106,8 +120,7 @@ class Restriction:
             # `TRUE OR <subquery>` is logically the same, but planners keep the dead subquery
             # in the plan: under DuckDB's deduplication window it blocks the narrow grouped
             # arg-min with late materialization and doubles the cost of a full run.
-            chosen = target.sql(test, pretty=False)
-            return Template(this=f"{{% if {flag.group(1)} == 'TRUE' %}}TRUE{{% else %}}({chosen}){{% endif %}}")
+            return JinjaSwitch(this=test, flag=flag.group(1))
         return exp.or_(self.unless.copy(), test)
 
 

@@ -3,312 +3,124 @@
 -- depends_on: {{ ref('segment_membership') }}
 {%- if target.type == 'duckdb' %}
 SELECT
-  CAST('big_spenders' AS TEXT) AS segment,
-  CAST('1797316a2d0aff37a6b28f4f2ed151c3' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "big_spenders", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "sum", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 500}, "property": "amount", "property_type": "number"}, "window": null}}' AS TEXT) AS definition,
-  CAST('Spent 500 dollars or more in total' AS TEXT) AS description,
-  CAST('["monetary"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('bought_last_90d' AS TEXT) AS segment,
-  CAST('354d7fce2d84f19cb3f08851e0712cd8' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "bought_last_90d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 1}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 7776000}}}}' AS TEXT) AS definition,
-  CAST('At least one purchase in the last 90 days' AS TEXT) AS description,
-  CAST('["recency"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('frequent_buyers' AS TEXT) AS segment,
-  CAST('e9ee82d24c413962c948800e1e48be82' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "frequent_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 5}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 31536000}}}}' AS TEXT) AS definition,
-  CAST('Five or more purchases in the last year' AS TEXT) AS description,
-  CAST('["frequency"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('lapsed_180d' AS TEXT) AS segment,
-  CAST('14afc303a787dc26ec1eb5e01eecdffd' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "lapsed_180d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "last_seen", "kind": "Measure", "predicate": {"duration": {"seconds": 15552000}, "kind": "RelativeTime", "op": "more_than_ago"}, "property": null, "property_type": null}, "window": null}}' AS TEXT) AS definition,
-  CAST('Bought before, but the last purchase is more than 180 days ago' AS TEXT) AS description,
-  CAST('["recency"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('one_time_buyers' AS TEXT) AS segment,
-  CAST('5e296dab09628d2aa7b24b4790e2e8a8' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "one_time_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "eq", "value": 1}, "property": null, "property_type": null}, "window": null}}' AS TEXT) AS definition,
-  CAST('Exactly one purchase, ever' AS TEXT) AS description,
-  CAST('["frequency"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('quarterly_regulars' AS TEXT) AS segment,
-  CAST('9ae2b9cba23a170cf5d5ec453da39e45' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "quarterly_regulars", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"at_least": 3, "every": {"seconds": 7862400}, "kind": "Regularity", "min_count": 1, "periods": 4}, "window": null}}' AS TEXT) AS definition,
-  CAST('Bought in at least 3 of the last 4 quarters (13-week periods)' AS TEXT) AS description,
-  CAST('["frequency"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_at_risk' AS TEXT) AS segment,
-  CAST('ce202f7ba690f0de88fce0420a5dc872' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_at_risk", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "at_risk"}}' AS TEXT) AS definition,
-  CAST('Used to buy often, not lately (RFM at risk)' AS TEXT) AS description,
-  CAST('["rfm"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_champions' AS TEXT) AS segment,
-  CAST('6eff66e18f77618d54f76cc356987171' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_champions", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "champions"}}' AS TEXT) AS definition,
-  CAST('Bought recently and often (RFM champions)' AS TEXT) AS description,
-  CAST('["rfm"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_hibernating' AS TEXT) AS segment,
-  CAST('8eab36dd971da6c68f3d76043a8eebf2' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_hibernating", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "hibernating"}}' AS TEXT) AS definition,
-  CAST('Rare buyers who have not come back (RFM hibernating)' AS TEXT) AS description,
-  CAST('["rfm"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_loyal' AS TEXT) AS segment,
-  CAST('27704d8fa53cbff40bb9227662cf318c' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_loyal", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "loyal"}}' AS TEXT) AS definition,
-  CAST('Frequent buyers, a little less recent (RFM loyal)' AS TEXT) AS description,
-  CAST('["rfm"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_new_customers' AS TEXT) AS segment,
-  CAST('90d37e131bc3b78b284a0143622ca1bd' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_new_customers", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "new_customer"}}' AS TEXT) AS definition,
-  CAST('One recent purchase (RFM new customer)' AS TEXT) AS description,
-  CAST('["rfm"]' AS TEXT) AS tags
+  CAST(segment AS TEXT) AS segment,
+  CAST(definition_hash AS TEXT) AS definition_hash,
+  CAST(definition AS TEXT) AS definition,
+  CAST(description AS TEXT) AS description,
+  CAST(tags AS TEXT) AS tags
+FROM (
+  SELECT 'big_spenders' AS segment, '1797316a2d0aff37a6b28f4f2ed151c3' AS definition_hash, '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "big_spenders", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "sum", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 500}, "property": "amount", "property_type": "number"}, "window": null}}' AS definition, 'Spent 500 dollars or more in total' AS description, '["monetary"]' AS tags
+  UNION ALL
+  SELECT 'bought_last_90d', '354d7fce2d84f19cb3f08851e0712cd8', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "bought_last_90d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 1}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 7776000}}}}', 'At least one purchase in the last 90 days', '["recency"]'
+  UNION ALL
+  SELECT 'frequent_buyers', 'e9ee82d24c413962c948800e1e48be82', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "frequent_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 5}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 31536000}}}}', 'Five or more purchases in the last year', '["frequency"]'
+  UNION ALL
+  SELECT 'lapsed_180d', '14afc303a787dc26ec1eb5e01eecdffd', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "lapsed_180d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "last_seen", "kind": "Measure", "predicate": {"duration": {"seconds": 15552000}, "kind": "RelativeTime", "op": "more_than_ago"}, "property": null, "property_type": null}, "window": null}}', 'Bought before, but the last purchase is more than 180 days ago', '["recency"]'
+  UNION ALL
+  SELECT 'one_time_buyers', '5e296dab09628d2aa7b24b4790e2e8a8', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "one_time_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "eq", "value": 1}, "property": null, "property_type": null}, "window": null}}', 'Exactly one purchase, ever', '["frequency"]'
+  UNION ALL
+  SELECT 'quarterly_regulars', '9ae2b9cba23a170cf5d5ec453da39e45', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "quarterly_regulars", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"at_least": 3, "every": {"seconds": 7862400}, "kind": "Regularity", "min_count": 1, "periods": 4}, "window": null}}', 'Bought in at least 3 of the last 4 quarters (13-week periods)', '["frequency"]'
+  UNION ALL
+  SELECT 'rfm_at_risk', 'ce202f7ba690f0de88fce0420a5dc872', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_at_risk", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "at_risk"}}', 'Used to buy often, not lately (RFM at risk)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_champions', '6eff66e18f77618d54f76cc356987171', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_champions", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "champions"}}', 'Bought recently and often (RFM champions)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_hibernating', '8eab36dd971da6c68f3d76043a8eebf2', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_hibernating", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "hibernating"}}', 'Rare buyers who have not come back (RFM hibernating)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_loyal', '27704d8fa53cbff40bb9227662cf318c', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_loyal", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "loyal"}}', 'Frequent buyers, a little less recent (RFM loyal)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_new_customers', '90d37e131bc3b78b284a0143622ca1bd', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_new_customers", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "new_customer"}}', 'One recent purchase (RFM new customer)', '["rfm"]'
+) AS sw_definitions
 {%- elif target.type == 'postgres' %}
 SELECT
-  CAST('big_spenders' AS TEXT) AS segment,
-  CAST('1797316a2d0aff37a6b28f4f2ed151c3' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "big_spenders", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "sum", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 500}, "property": "amount", "property_type": "number"}, "window": null}}' AS TEXT) AS definition,
-  CAST('Spent 500 dollars or more in total' AS TEXT) AS description,
-  CAST('["monetary"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('bought_last_90d' AS TEXT) AS segment,
-  CAST('354d7fce2d84f19cb3f08851e0712cd8' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "bought_last_90d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 1}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 7776000}}}}' AS TEXT) AS definition,
-  CAST('At least one purchase in the last 90 days' AS TEXT) AS description,
-  CAST('["recency"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('frequent_buyers' AS TEXT) AS segment,
-  CAST('e9ee82d24c413962c948800e1e48be82' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "frequent_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 5}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 31536000}}}}' AS TEXT) AS definition,
-  CAST('Five or more purchases in the last year' AS TEXT) AS description,
-  CAST('["frequency"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('lapsed_180d' AS TEXT) AS segment,
-  CAST('14afc303a787dc26ec1eb5e01eecdffd' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "lapsed_180d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "last_seen", "kind": "Measure", "predicate": {"duration": {"seconds": 15552000}, "kind": "RelativeTime", "op": "more_than_ago"}, "property": null, "property_type": null}, "window": null}}' AS TEXT) AS definition,
-  CAST('Bought before, but the last purchase is more than 180 days ago' AS TEXT) AS description,
-  CAST('["recency"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('one_time_buyers' AS TEXT) AS segment,
-  CAST('5e296dab09628d2aa7b24b4790e2e8a8' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "one_time_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "eq", "value": 1}, "property": null, "property_type": null}, "window": null}}' AS TEXT) AS definition,
-  CAST('Exactly one purchase, ever' AS TEXT) AS description,
-  CAST('["frequency"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('quarterly_regulars' AS TEXT) AS segment,
-  CAST('9ae2b9cba23a170cf5d5ec453da39e45' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "quarterly_regulars", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"at_least": 3, "every": {"seconds": 7862400}, "kind": "Regularity", "min_count": 1, "periods": 4}, "window": null}}' AS TEXT) AS definition,
-  CAST('Bought in at least 3 of the last 4 quarters (13-week periods)' AS TEXT) AS description,
-  CAST('["frequency"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_at_risk' AS TEXT) AS segment,
-  CAST('ce202f7ba690f0de88fce0420a5dc872' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_at_risk", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "at_risk"}}' AS TEXT) AS definition,
-  CAST('Used to buy often, not lately (RFM at risk)' AS TEXT) AS description,
-  CAST('["rfm"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_champions' AS TEXT) AS segment,
-  CAST('6eff66e18f77618d54f76cc356987171' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_champions", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "champions"}}' AS TEXT) AS definition,
-  CAST('Bought recently and often (RFM champions)' AS TEXT) AS description,
-  CAST('["rfm"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_hibernating' AS TEXT) AS segment,
-  CAST('8eab36dd971da6c68f3d76043a8eebf2' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_hibernating", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "hibernating"}}' AS TEXT) AS definition,
-  CAST('Rare buyers who have not come back (RFM hibernating)' AS TEXT) AS description,
-  CAST('["rfm"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_loyal' AS TEXT) AS segment,
-  CAST('27704d8fa53cbff40bb9227662cf318c' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_loyal", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "loyal"}}' AS TEXT) AS definition,
-  CAST('Frequent buyers, a little less recent (RFM loyal)' AS TEXT) AS description,
-  CAST('["rfm"]' AS TEXT) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_new_customers' AS TEXT) AS segment,
-  CAST('90d37e131bc3b78b284a0143622ca1bd' AS TEXT) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_new_customers", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "new_customer"}}' AS TEXT) AS definition,
-  CAST('One recent purchase (RFM new customer)' AS TEXT) AS description,
-  CAST('["rfm"]' AS TEXT) AS tags
+  CAST(segment AS TEXT) AS segment,
+  CAST(definition_hash AS TEXT) AS definition_hash,
+  CAST(definition AS TEXT) AS definition,
+  CAST(description AS TEXT) AS description,
+  CAST(tags AS TEXT) AS tags
+FROM (
+  SELECT 'big_spenders' AS segment, '1797316a2d0aff37a6b28f4f2ed151c3' AS definition_hash, '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "big_spenders", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "sum", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 500}, "property": "amount", "property_type": "number"}, "window": null}}' AS definition, 'Spent 500 dollars or more in total' AS description, '["monetary"]' AS tags
+  UNION ALL
+  SELECT 'bought_last_90d', '354d7fce2d84f19cb3f08851e0712cd8', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "bought_last_90d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 1}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 7776000}}}}', 'At least one purchase in the last 90 days', '["recency"]'
+  UNION ALL
+  SELECT 'frequent_buyers', 'e9ee82d24c413962c948800e1e48be82', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "frequent_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 5}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 31536000}}}}', 'Five or more purchases in the last year', '["frequency"]'
+  UNION ALL
+  SELECT 'lapsed_180d', '14afc303a787dc26ec1eb5e01eecdffd', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "lapsed_180d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "last_seen", "kind": "Measure", "predicate": {"duration": {"seconds": 15552000}, "kind": "RelativeTime", "op": "more_than_ago"}, "property": null, "property_type": null}, "window": null}}', 'Bought before, but the last purchase is more than 180 days ago', '["recency"]'
+  UNION ALL
+  SELECT 'one_time_buyers', '5e296dab09628d2aa7b24b4790e2e8a8', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "one_time_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "eq", "value": 1}, "property": null, "property_type": null}, "window": null}}', 'Exactly one purchase, ever', '["frequency"]'
+  UNION ALL
+  SELECT 'quarterly_regulars', '9ae2b9cba23a170cf5d5ec453da39e45', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "quarterly_regulars", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"at_least": 3, "every": {"seconds": 7862400}, "kind": "Regularity", "min_count": 1, "periods": 4}, "window": null}}', 'Bought in at least 3 of the last 4 quarters (13-week periods)', '["frequency"]'
+  UNION ALL
+  SELECT 'rfm_at_risk', 'ce202f7ba690f0de88fce0420a5dc872', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_at_risk", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "at_risk"}}', 'Used to buy often, not lately (RFM at risk)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_champions', '6eff66e18f77618d54f76cc356987171', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_champions", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "champions"}}', 'Bought recently and often (RFM champions)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_hibernating', '8eab36dd971da6c68f3d76043a8eebf2', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_hibernating", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "hibernating"}}', 'Rare buyers who have not come back (RFM hibernating)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_loyal', '27704d8fa53cbff40bb9227662cf318c', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_loyal", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "loyal"}}', 'Frequent buyers, a little less recent (RFM loyal)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_new_customers', '90d37e131bc3b78b284a0143622ca1bd', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_new_customers", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "new_customer"}}', 'One recent purchase (RFM new customer)', '["rfm"]'
+) AS sw_definitions
 {%- elif target.type == 'snowflake' %}
 SELECT
-  CAST('big_spenders' AS VARCHAR) AS segment,
-  CAST('1797316a2d0aff37a6b28f4f2ed151c3' AS VARCHAR) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "big_spenders", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "sum", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 500}, "property": "amount", "property_type": "number"}, "window": null}}' AS VARCHAR) AS definition,
-  CAST('Spent 500 dollars or more in total' AS VARCHAR) AS description,
-  CAST('["monetary"]' AS VARCHAR) AS tags
-UNION ALL
-SELECT
-  CAST('bought_last_90d' AS VARCHAR) AS segment,
-  CAST('354d7fce2d84f19cb3f08851e0712cd8' AS VARCHAR) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "bought_last_90d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 1}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 7776000}}}}' AS VARCHAR) AS definition,
-  CAST('At least one purchase in the last 90 days' AS VARCHAR) AS description,
-  CAST('["recency"]' AS VARCHAR) AS tags
-UNION ALL
-SELECT
-  CAST('frequent_buyers' AS VARCHAR) AS segment,
-  CAST('e9ee82d24c413962c948800e1e48be82' AS VARCHAR) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "frequent_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 5}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 31536000}}}}' AS VARCHAR) AS definition,
-  CAST('Five or more purchases in the last year' AS VARCHAR) AS description,
-  CAST('["frequency"]' AS VARCHAR) AS tags
-UNION ALL
-SELECT
-  CAST('lapsed_180d' AS VARCHAR) AS segment,
-  CAST('14afc303a787dc26ec1eb5e01eecdffd' AS VARCHAR) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "lapsed_180d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "last_seen", "kind": "Measure", "predicate": {"duration": {"seconds": 15552000}, "kind": "RelativeTime", "op": "more_than_ago"}, "property": null, "property_type": null}, "window": null}}' AS VARCHAR) AS definition,
-  CAST('Bought before, but the last purchase is more than 180 days ago' AS VARCHAR) AS description,
-  CAST('["recency"]' AS VARCHAR) AS tags
-UNION ALL
-SELECT
-  CAST('one_time_buyers' AS VARCHAR) AS segment,
-  CAST('5e296dab09628d2aa7b24b4790e2e8a8' AS VARCHAR) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "one_time_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "eq", "value": 1}, "property": null, "property_type": null}, "window": null}}' AS VARCHAR) AS definition,
-  CAST('Exactly one purchase, ever' AS VARCHAR) AS description,
-  CAST('["frequency"]' AS VARCHAR) AS tags
-UNION ALL
-SELECT
-  CAST('quarterly_regulars' AS VARCHAR) AS segment,
-  CAST('9ae2b9cba23a170cf5d5ec453da39e45' AS VARCHAR) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "quarterly_regulars", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"at_least": 3, "every": {"seconds": 7862400}, "kind": "Regularity", "min_count": 1, "periods": 4}, "window": null}}' AS VARCHAR) AS definition,
-  CAST('Bought in at least 3 of the last 4 quarters (13-week periods)' AS VARCHAR) AS description,
-  CAST('["frequency"]' AS VARCHAR) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_at_risk' AS VARCHAR) AS segment,
-  CAST('ce202f7ba690f0de88fce0420a5dc872' AS VARCHAR) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_at_risk", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "at_risk"}}' AS VARCHAR) AS definition,
-  CAST('Used to buy often, not lately (RFM at risk)' AS VARCHAR) AS description,
-  CAST('["rfm"]' AS VARCHAR) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_champions' AS VARCHAR) AS segment,
-  CAST('6eff66e18f77618d54f76cc356987171' AS VARCHAR) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_champions", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "champions"}}' AS VARCHAR) AS definition,
-  CAST('Bought recently and often (RFM champions)' AS VARCHAR) AS description,
-  CAST('["rfm"]' AS VARCHAR) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_hibernating' AS VARCHAR) AS segment,
-  CAST('8eab36dd971da6c68f3d76043a8eebf2' AS VARCHAR) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_hibernating", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "hibernating"}}' AS VARCHAR) AS definition,
-  CAST('Rare buyers who have not come back (RFM hibernating)' AS VARCHAR) AS description,
-  CAST('["rfm"]' AS VARCHAR) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_loyal' AS VARCHAR) AS segment,
-  CAST('27704d8fa53cbff40bb9227662cf318c' AS VARCHAR) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_loyal", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "loyal"}}' AS VARCHAR) AS definition,
-  CAST('Frequent buyers, a little less recent (RFM loyal)' AS VARCHAR) AS description,
-  CAST('["rfm"]' AS VARCHAR) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_new_customers' AS VARCHAR) AS segment,
-  CAST('90d37e131bc3b78b284a0143622ca1bd' AS VARCHAR) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_new_customers", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "new_customer"}}' AS VARCHAR) AS definition,
-  CAST('One recent purchase (RFM new customer)' AS VARCHAR) AS description,
-  CAST('["rfm"]' AS VARCHAR) AS tags
+  CAST(segment AS VARCHAR) AS segment,
+  CAST(definition_hash AS VARCHAR) AS definition_hash,
+  CAST(definition AS VARCHAR) AS definition,
+  CAST(description AS VARCHAR) AS description,
+  CAST(tags AS VARCHAR) AS tags
+FROM (
+  SELECT 'big_spenders' AS segment, '1797316a2d0aff37a6b28f4f2ed151c3' AS definition_hash, '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "big_spenders", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "sum", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 500}, "property": "amount", "property_type": "number"}, "window": null}}' AS definition, 'Spent 500 dollars or more in total' AS description, '["monetary"]' AS tags
+  UNION ALL
+  SELECT 'bought_last_90d', '354d7fce2d84f19cb3f08851e0712cd8', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "bought_last_90d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 1}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 7776000}}}}', 'At least one purchase in the last 90 days', '["recency"]'
+  UNION ALL
+  SELECT 'frequent_buyers', 'e9ee82d24c413962c948800e1e48be82', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "frequent_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 5}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 31536000}}}}', 'Five or more purchases in the last year', '["frequency"]'
+  UNION ALL
+  SELECT 'lapsed_180d', '14afc303a787dc26ec1eb5e01eecdffd', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "lapsed_180d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "last_seen", "kind": "Measure", "predicate": {"duration": {"seconds": 15552000}, "kind": "RelativeTime", "op": "more_than_ago"}, "property": null, "property_type": null}, "window": null}}', 'Bought before, but the last purchase is more than 180 days ago', '["recency"]'
+  UNION ALL
+  SELECT 'one_time_buyers', '5e296dab09628d2aa7b24b4790e2e8a8', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "one_time_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "eq", "value": 1}, "property": null, "property_type": null}, "window": null}}', 'Exactly one purchase, ever', '["frequency"]'
+  UNION ALL
+  SELECT 'quarterly_regulars', '9ae2b9cba23a170cf5d5ec453da39e45', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "quarterly_regulars", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"at_least": 3, "every": {"seconds": 7862400}, "kind": "Regularity", "min_count": 1, "periods": 4}, "window": null}}', 'Bought in at least 3 of the last 4 quarters (13-week periods)', '["frequency"]'
+  UNION ALL
+  SELECT 'rfm_at_risk', 'ce202f7ba690f0de88fce0420a5dc872', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_at_risk", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "at_risk"}}', 'Used to buy often, not lately (RFM at risk)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_champions', '6eff66e18f77618d54f76cc356987171', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_champions", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "champions"}}', 'Bought recently and often (RFM champions)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_hibernating', '8eab36dd971da6c68f3d76043a8eebf2', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_hibernating", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "hibernating"}}', 'Rare buyers who have not come back (RFM hibernating)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_loyal', '27704d8fa53cbff40bb9227662cf318c', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_loyal", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "loyal"}}', 'Frequent buyers, a little less recent (RFM loyal)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_new_customers', '90d37e131bc3b78b284a0143622ca1bd', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_new_customers", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "new_customer"}}', 'One recent purchase (RFM new customer)', '["rfm"]'
+) AS sw_definitions
 {%- elif target.type == 'bigquery' %}
 SELECT
-  CAST('big_spenders' AS STRING) AS segment,
-  CAST('1797316a2d0aff37a6b28f4f2ed151c3' AS STRING) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "big_spenders", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "sum", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 500}, "property": "amount", "property_type": "number"}, "window": null}}' AS STRING) AS definition,
-  CAST('Spent 500 dollars or more in total' AS STRING) AS description,
-  CAST('["monetary"]' AS STRING) AS tags
-UNION ALL
-SELECT
-  CAST('bought_last_90d' AS STRING) AS segment,
-  CAST('354d7fce2d84f19cb3f08851e0712cd8' AS STRING) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "bought_last_90d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 1}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 7776000}}}}' AS STRING) AS definition,
-  CAST('At least one purchase in the last 90 days' AS STRING) AS description,
-  CAST('["recency"]' AS STRING) AS tags
-UNION ALL
-SELECT
-  CAST('frequent_buyers' AS STRING) AS segment,
-  CAST('e9ee82d24c413962c948800e1e48be82' AS STRING) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "frequent_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 5}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 31536000}}}}' AS STRING) AS definition,
-  CAST('Five or more purchases in the last year' AS STRING) AS description,
-  CAST('["frequency"]' AS STRING) AS tags
-UNION ALL
-SELECT
-  CAST('lapsed_180d' AS STRING) AS segment,
-  CAST('14afc303a787dc26ec1eb5e01eecdffd' AS STRING) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "lapsed_180d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "last_seen", "kind": "Measure", "predicate": {"duration": {"seconds": 15552000}, "kind": "RelativeTime", "op": "more_than_ago"}, "property": null, "property_type": null}, "window": null}}' AS STRING) AS definition,
-  CAST('Bought before, but the last purchase is more than 180 days ago' AS STRING) AS description,
-  CAST('["recency"]' AS STRING) AS tags
-UNION ALL
-SELECT
-  CAST('one_time_buyers' AS STRING) AS segment,
-  CAST('5e296dab09628d2aa7b24b4790e2e8a8' AS STRING) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "one_time_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "eq", "value": 1}, "property": null, "property_type": null}, "window": null}}' AS STRING) AS definition,
-  CAST('Exactly one purchase, ever' AS STRING) AS description,
-  CAST('["frequency"]' AS STRING) AS tags
-UNION ALL
-SELECT
-  CAST('quarterly_regulars' AS STRING) AS segment,
-  CAST('9ae2b9cba23a170cf5d5ec453da39e45' AS STRING) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "quarterly_regulars", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"at_least": 3, "every": {"seconds": 7862400}, "kind": "Regularity", "min_count": 1, "periods": 4}, "window": null}}' AS STRING) AS definition,
-  CAST('Bought in at least 3 of the last 4 quarters (13-week periods)' AS STRING) AS description,
-  CAST('["frequency"]' AS STRING) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_at_risk' AS STRING) AS segment,
-  CAST('ce202f7ba690f0de88fce0420a5dc872' AS STRING) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_at_risk", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "at_risk"}}' AS STRING) AS definition,
-  CAST('Used to buy often, not lately (RFM at risk)' AS STRING) AS description,
-  CAST('["rfm"]' AS STRING) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_champions' AS STRING) AS segment,
-  CAST('6eff66e18f77618d54f76cc356987171' AS STRING) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_champions", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "champions"}}' AS STRING) AS definition,
-  CAST('Bought recently and often (RFM champions)' AS STRING) AS description,
-  CAST('["rfm"]' AS STRING) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_hibernating' AS STRING) AS segment,
-  CAST('8eab36dd971da6c68f3d76043a8eebf2' AS STRING) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_hibernating", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "hibernating"}}' AS STRING) AS definition,
-  CAST('Rare buyers who have not come back (RFM hibernating)' AS STRING) AS description,
-  CAST('["rfm"]' AS STRING) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_loyal' AS STRING) AS segment,
-  CAST('27704d8fa53cbff40bb9227662cf318c' AS STRING) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_loyal", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "loyal"}}' AS STRING) AS definition,
-  CAST('Frequent buyers, a little less recent (RFM loyal)' AS STRING) AS description,
-  CAST('["rfm"]' AS STRING) AS tags
-UNION ALL
-SELECT
-  CAST('rfm_new_customers' AS STRING) AS segment,
-  CAST('90d37e131bc3b78b284a0143622ca1bd' AS STRING) AS definition_hash,
-  CAST('{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_new_customers", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "new_customer"}}' AS STRING) AS definition,
-  CAST('One recent purchase (RFM new customer)' AS STRING) AS description,
-  CAST('["rfm"]' AS STRING) AS tags
+  CAST(segment AS STRING) AS segment,
+  CAST(definition_hash AS STRING) AS definition_hash,
+  CAST(definition AS STRING) AS definition,
+  CAST(description AS STRING) AS description,
+  CAST(tags AS STRING) AS tags
+FROM (
+  SELECT 'big_spenders' AS segment, '1797316a2d0aff37a6b28f4f2ed151c3' AS definition_hash, '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "big_spenders", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "sum", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 500}, "property": "amount", "property_type": "number"}, "window": null}}' AS definition, 'Spent 500 dollars or more in total' AS description, '["monetary"]' AS tags
+  UNION ALL
+  SELECT 'bought_last_90d', '354d7fce2d84f19cb3f08851e0712cd8', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "bought_last_90d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 1}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 7776000}}}}', 'At least one purchase in the last 90 days', '["recency"]'
+  UNION ALL
+  SELECT 'frequent_buyers', 'e9ee82d24c413962c948800e1e48be82', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "frequent_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "gte", "value": 5}, "property": null, "property_type": null}, "window": {"end": {"seconds": 0}, "kind": "AgoWindow", "start": {"seconds": 31536000}}}}', 'Five or more purchases in the last year', '["frequency"]'
+  UNION ALL
+  SELECT 'lapsed_180d', '14afc303a787dc26ec1eb5e01eecdffd', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "lapsed_180d", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "last_seen", "kind": "Measure", "predicate": {"duration": {"seconds": 15552000}, "kind": "RelativeTime", "op": "more_than_ago"}, "property": null, "property_type": null}, "window": null}}', 'Bought before, but the last purchase is more than 180 days ago', '["recency"]'
+  UNION ALL
+  SELECT 'one_time_buyers', '5e296dab09628d2aa7b24b4790e2e8a8', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "one_time_buyers", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"fn": "count", "kind": "Measure", "predicate": {"ignore_case": false, "kind": "Compare", "op": "eq", "value": 1}, "property": null, "property_type": null}, "window": null}}', 'Exactly one purchase, ever', '["frequency"]'
+  UNION ALL
+  SELECT 'quarterly_regulars', '9ae2b9cba23a170cf5d5ec453da39e45', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "quarterly_regulars", "references": {}, "rule": {"filter": {"event": "order_completed", "kind": "EventFilter", "where": []}, "kind": "EventCondition", "measure": {"at_least": 3, "every": {"seconds": 7862400}, "kind": "Regularity", "min_count": 1, "periods": 4}, "window": null}}', 'Bought in at least 3 of the last 4 quarters (13-week periods)', '["frequency"]'
+  UNION ALL
+  SELECT 'rfm_at_risk', 'ce202f7ba690f0de88fce0420a5dc872', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_at_risk", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "at_risk"}}', 'Used to buy often, not lately (RFM at risk)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_champions', '6eff66e18f77618d54f76cc356987171', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_champions", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "champions"}}', 'Bought recently and often (RFM champions)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_hibernating', '8eab36dd971da6c68f3d76043a8eebf2', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_hibernating", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "hibernating"}}', 'Rare buyers who have not come back (RFM hibernating)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_loyal', '27704d8fa53cbff40bb9227662cf318c', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_loyal", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "loyal"}}', 'Frequent buyers, a little less recent (RFM loyal)', '["rfm"]'
+  UNION ALL
+  SELECT 'rfm_new_customers', '90d37e131bc3b78b284a0143622ca1bd', '{"config": {"events": {"columns": ["user_id", "event_name", "occurred_at", "event_id"], "relation": {"kind": "Ref", "name": "cdnow_events"}}, "properties": {"column": "properties", "kind": "JsonProperties", "types": {"amount": "number"}}, "rfm": {"event": "order_completed", "kind": "RfmConfig", "monetary": "amount", "within": {"seconds": 31536000}}, "traits": {}, "users": {"id": "user_id", "relation": {"kind": "Ref", "name": "cdnow_users"}}}, "holdout": 0, "name": "rfm_new_customers", "references": {}, "rule": {"comparisons": [], "kind": "RfmCondition", "tier": "new_customer"}}', 'One recent purchase (RFM new customer)', '["rfm"]'
+) AS sw_definitions
 {%- else %}
 {{ exceptions.raise_compiler_error("segwise supports duckdb, postgres, snowflake, bigquery targets, not " ~ target.type) }}
 {%- endif %}

@@ -560,7 +560,11 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
+      SELECT
+        user_id
+      FROM sw_candidates
+    )){% endif %}
 ), sw_events AS (
   SELECT
     user_key,
@@ -595,7 +599,11 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+            SELECT
+              user_id
+            FROM sw_candidates
+          )){% endif %}
         )
         AND NOT e.event_id IS NULL
     ) AS d
@@ -622,7 +630,11 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+          SELECT
+            user_id
+          FROM sw_candidates
+        )){% endif %}
       )
       AND e.event_id IS NULL
   ) AS sw_deduplicated
@@ -975,114 +987,114 @@ FROM (
   SELECT
     'scope' AS kind,
     CAST(NULL AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
+    user_id AS user_id,
     CAST(NULL AS TEXT) AS value
   FROM sw_candidates
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('big_spenders' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'big_spenders',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_big_spenders
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('bought_last_90d' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'bought_last_90d',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_bought_last_90d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('frequent_buyers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'frequent_buyers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_frequent_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('lapsed_180d' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'lapsed_180d',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_lapsed_180d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('one_time_buyers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'one_time_buyers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_one_time_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('quarterly_regulars' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'quarterly_regulars',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_quarterly_regulars
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_at_risk' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_at_risk',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_at_risk
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_champions' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_champions',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_champions
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_hibernating' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_hibernating',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_hibernating
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_loyal' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_loyal',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_loyal
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_new_customers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_new_customers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_new_customers
   UNION ALL
   SELECT
-    'group' AS kind,
-    CAST('rfm_lifecycle' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(label AS TEXT) AS value
+    'group',
+    'rfm_lifecycle',
+    user_id,
+    label
   FROM (
     SELECT
       user_id,
@@ -1105,90 +1117,90 @@ FROM (
     NOT label IS NULL
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('big_spenders' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('1797316a2d0aff37a6b28f4f2ed151c3' AS TEXT) AS value
+    'definition',
+    'big_spenders',
+    NULL,
+    '1797316a2d0aff37a6b28f4f2ed151c3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('bought_last_90d' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('354d7fce2d84f19cb3f08851e0712cd8' AS TEXT) AS value
+    'definition',
+    'bought_last_90d',
+    NULL,
+    '354d7fce2d84f19cb3f08851e0712cd8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('frequent_buyers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('e9ee82d24c413962c948800e1e48be82' AS TEXT) AS value
+    'definition',
+    'frequent_buyers',
+    NULL,
+    'e9ee82d24c413962c948800e1e48be82'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('lapsed_180d' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('14afc303a787dc26ec1eb5e01eecdffd' AS TEXT) AS value
+    'definition',
+    'lapsed_180d',
+    NULL,
+    '14afc303a787dc26ec1eb5e01eecdffd'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('one_time_buyers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('5e296dab09628d2aa7b24b4790e2e8a8' AS TEXT) AS value
+    'definition',
+    'one_time_buyers',
+    NULL,
+    '5e296dab09628d2aa7b24b4790e2e8a8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('quarterly_regulars' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('9ae2b9cba23a170cf5d5ec453da39e45' AS TEXT) AS value
+    'definition',
+    'quarterly_regulars',
+    NULL,
+    '9ae2b9cba23a170cf5d5ec453da39e45'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_at_risk' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('ce202f7ba690f0de88fce0420a5dc872' AS TEXT) AS value
+    'definition',
+    'rfm_at_risk',
+    NULL,
+    'ce202f7ba690f0de88fce0420a5dc872'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_champions' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('6eff66e18f77618d54f76cc356987171' AS TEXT) AS value
+    'definition',
+    'rfm_champions',
+    NULL,
+    '6eff66e18f77618d54f76cc356987171'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_hibernating' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('8eab36dd971da6c68f3d76043a8eebf2' AS TEXT) AS value
+    'definition',
+    'rfm_hibernating',
+    NULL,
+    '8eab36dd971da6c68f3d76043a8eebf2'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_loyal' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('27704d8fa53cbff40bb9227662cf318c' AS TEXT) AS value
+    'definition',
+    'rfm_loyal',
+    NULL,
+    '27704d8fa53cbff40bb9227662cf318c'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_new_customers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('90d37e131bc3b78b284a0143622ca1bd' AS TEXT) AS value
+    'definition',
+    'rfm_new_customers',
+    NULL,
+    '90d37e131bc3b78b284a0143622ca1bd'
   UNION ALL
   SELECT
-    'evaluated' AS kind,
-    CAST('users' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(COUNT(*) AS TEXT) AS value
+    'evaluated',
+    'users',
+    NULL,
+    CAST(COUNT(*) AS TEXT)
   FROM sw_layer_1
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('loaded_at' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(MAX(loaded_at) AS TEXT) AS value
+    'watermark',
+    'loaded_at',
+    NULL,
+    CAST(MAX(loaded_at) AS TEXT)
   FROM {{ ref('cdnow_events') }} AS e
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('updated_at' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(MAX(updated_at) AS TEXT) AS value
+    'watermark',
+    'updated_at',
+    NULL,
+    CAST(MAX(updated_at) AS TEXT)
   FROM {{ ref('cdnow_users') }} AS u
 ) AS sw_rows
 {%- elif target.type == 'postgres' %}
@@ -1764,7 +1776,11 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
+      SELECT
+        user_id
+      FROM sw_candidates
+    )){% endif %}
 ), sw_events AS (
   SELECT
     user_key,
@@ -1796,7 +1812,11 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+            SELECT
+              user_id
+            FROM sw_candidates
+          )){% endif %}
         )
         AND NOT e.event_id IS NULL
     ) AS d
@@ -1820,7 +1840,11 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+          SELECT
+            user_id
+          FROM sw_candidates
+        )){% endif %}
       )
       AND e.event_id IS NULL
   ) AS sw_deduplicated
@@ -2181,114 +2205,114 @@ FROM (
   SELECT
     'scope' AS kind,
     CAST(NULL AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
+    user_id AS user_id,
     CAST(NULL AS TEXT) AS value
   FROM sw_candidates
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('big_spenders' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'big_spenders',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_big_spenders
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('bought_last_90d' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'bought_last_90d',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_bought_last_90d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('frequent_buyers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'frequent_buyers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_frequent_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('lapsed_180d' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'lapsed_180d',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_lapsed_180d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('one_time_buyers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'one_time_buyers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_one_time_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('quarterly_regulars' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'quarterly_regulars',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_quarterly_regulars
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_at_risk' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_at_risk',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_at_risk
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_champions' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_champions',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_champions
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_hibernating' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_hibernating',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_hibernating
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_loyal' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_loyal',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_loyal
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_new_customers' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(NULL AS TEXT) AS value
+    'segment',
+    'rfm_new_customers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_new_customers
   UNION ALL
   SELECT
-    'group' AS kind,
-    CAST('rfm_lifecycle' AS TEXT) AS name,
-    CAST(user_id AS TEXT) AS user_id,
-    CAST(label AS TEXT) AS value
+    'group',
+    'rfm_lifecycle',
+    user_id,
+    label
   FROM (
     SELECT
       user_id,
@@ -2311,90 +2335,90 @@ FROM (
     NOT label IS NULL
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('big_spenders' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('1797316a2d0aff37a6b28f4f2ed151c3' AS TEXT) AS value
+    'definition',
+    'big_spenders',
+    NULL,
+    '1797316a2d0aff37a6b28f4f2ed151c3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('bought_last_90d' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('354d7fce2d84f19cb3f08851e0712cd8' AS TEXT) AS value
+    'definition',
+    'bought_last_90d',
+    NULL,
+    '354d7fce2d84f19cb3f08851e0712cd8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('frequent_buyers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('e9ee82d24c413962c948800e1e48be82' AS TEXT) AS value
+    'definition',
+    'frequent_buyers',
+    NULL,
+    'e9ee82d24c413962c948800e1e48be82'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('lapsed_180d' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('14afc303a787dc26ec1eb5e01eecdffd' AS TEXT) AS value
+    'definition',
+    'lapsed_180d',
+    NULL,
+    '14afc303a787dc26ec1eb5e01eecdffd'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('one_time_buyers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('5e296dab09628d2aa7b24b4790e2e8a8' AS TEXT) AS value
+    'definition',
+    'one_time_buyers',
+    NULL,
+    '5e296dab09628d2aa7b24b4790e2e8a8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('quarterly_regulars' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('9ae2b9cba23a170cf5d5ec453da39e45' AS TEXT) AS value
+    'definition',
+    'quarterly_regulars',
+    NULL,
+    '9ae2b9cba23a170cf5d5ec453da39e45'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_at_risk' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('ce202f7ba690f0de88fce0420a5dc872' AS TEXT) AS value
+    'definition',
+    'rfm_at_risk',
+    NULL,
+    'ce202f7ba690f0de88fce0420a5dc872'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_champions' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('6eff66e18f77618d54f76cc356987171' AS TEXT) AS value
+    'definition',
+    'rfm_champions',
+    NULL,
+    '6eff66e18f77618d54f76cc356987171'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_hibernating' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('8eab36dd971da6c68f3d76043a8eebf2' AS TEXT) AS value
+    'definition',
+    'rfm_hibernating',
+    NULL,
+    '8eab36dd971da6c68f3d76043a8eebf2'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_loyal' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('27704d8fa53cbff40bb9227662cf318c' AS TEXT) AS value
+    'definition',
+    'rfm_loyal',
+    NULL,
+    '27704d8fa53cbff40bb9227662cf318c'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_new_customers' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST('90d37e131bc3b78b284a0143622ca1bd' AS TEXT) AS value
+    'definition',
+    'rfm_new_customers',
+    NULL,
+    '90d37e131bc3b78b284a0143622ca1bd'
   UNION ALL
   SELECT
-    'evaluated' AS kind,
-    CAST('users' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(COUNT(*) AS TEXT) AS value
+    'evaluated',
+    'users',
+    NULL,
+    CAST(COUNT(*) AS TEXT)
   FROM sw_layer_1
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('loaded_at' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(MAX(loaded_at) AS TEXT) AS value
+    'watermark',
+    'loaded_at',
+    NULL,
+    CAST(MAX(loaded_at) AS TEXT)
   FROM {{ ref('cdnow_events') }} AS e
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('updated_at' AS TEXT) AS name,
-    CAST(NULL AS TEXT) AS user_id,
-    CAST(MAX(updated_at) AS TEXT) AS value
+    'watermark',
+    'updated_at',
+    NULL,
+    CAST(MAX(updated_at) AS TEXT)
   FROM {{ ref('cdnow_users') }} AS u
 ) AS sw_rows
 {%- elif target.type == 'snowflake' %}
@@ -2952,7 +2976,11 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS VARCHAR) IN (
+      SELECT
+        user_id
+      FROM sw_candidates
+    )){% endif %}
 ), sw_events AS (
   SELECT
     user_key,
@@ -2987,7 +3015,11 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
+            SELECT
+              user_id
+            FROM sw_candidates
+          )){% endif %}
         )
         AND NOT e.event_id IS NULL
     ) AS d
@@ -3011,7 +3043,11 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
+          SELECT
+            user_id
+          FROM sw_candidates
+        )){% endif %}
       )
       AND e.event_id IS NULL
   ) AS sw_deduplicated
@@ -3361,114 +3397,114 @@ FROM (
   SELECT
     'scope' AS kind,
     CAST(NULL AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
+    user_id AS user_id,
     CAST(NULL AS VARCHAR) AS value
   FROM sw_candidates
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('big_spenders' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'big_spenders',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_big_spenders
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('bought_last_90d' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'bought_last_90d',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_bought_last_90d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('frequent_buyers' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'frequent_buyers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_frequent_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('lapsed_180d' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'lapsed_180d',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_lapsed_180d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('one_time_buyers' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'one_time_buyers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_one_time_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('quarterly_regulars' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'quarterly_regulars',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_quarterly_regulars
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_at_risk' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'rfm_at_risk',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_at_risk
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_champions' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'rfm_champions',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_champions
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_hibernating' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'rfm_hibernating',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_hibernating
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_loyal' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'rfm_loyal',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_loyal
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_new_customers' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(NULL AS VARCHAR) AS value
+    'segment',
+    'rfm_new_customers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_new_customers
   UNION ALL
   SELECT
-    'group' AS kind,
-    CAST('rfm_lifecycle' AS VARCHAR) AS name,
-    CAST(user_id AS VARCHAR) AS user_id,
-    CAST(label AS VARCHAR) AS value
+    'group',
+    'rfm_lifecycle',
+    user_id,
+    label
   FROM (
     SELECT
       user_id,
@@ -3491,90 +3527,90 @@ FROM (
     NOT label IS NULL
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('big_spenders' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('1797316a2d0aff37a6b28f4f2ed151c3' AS VARCHAR) AS value
+    'definition',
+    'big_spenders',
+    NULL,
+    '1797316a2d0aff37a6b28f4f2ed151c3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('bought_last_90d' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('354d7fce2d84f19cb3f08851e0712cd8' AS VARCHAR) AS value
+    'definition',
+    'bought_last_90d',
+    NULL,
+    '354d7fce2d84f19cb3f08851e0712cd8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('frequent_buyers' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('e9ee82d24c413962c948800e1e48be82' AS VARCHAR) AS value
+    'definition',
+    'frequent_buyers',
+    NULL,
+    'e9ee82d24c413962c948800e1e48be82'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('lapsed_180d' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('14afc303a787dc26ec1eb5e01eecdffd' AS VARCHAR) AS value
+    'definition',
+    'lapsed_180d',
+    NULL,
+    '14afc303a787dc26ec1eb5e01eecdffd'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('one_time_buyers' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('5e296dab09628d2aa7b24b4790e2e8a8' AS VARCHAR) AS value
+    'definition',
+    'one_time_buyers',
+    NULL,
+    '5e296dab09628d2aa7b24b4790e2e8a8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('quarterly_regulars' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('9ae2b9cba23a170cf5d5ec453da39e45' AS VARCHAR) AS value
+    'definition',
+    'quarterly_regulars',
+    NULL,
+    '9ae2b9cba23a170cf5d5ec453da39e45'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_at_risk' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('ce202f7ba690f0de88fce0420a5dc872' AS VARCHAR) AS value
+    'definition',
+    'rfm_at_risk',
+    NULL,
+    'ce202f7ba690f0de88fce0420a5dc872'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_champions' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('6eff66e18f77618d54f76cc356987171' AS VARCHAR) AS value
+    'definition',
+    'rfm_champions',
+    NULL,
+    '6eff66e18f77618d54f76cc356987171'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_hibernating' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('8eab36dd971da6c68f3d76043a8eebf2' AS VARCHAR) AS value
+    'definition',
+    'rfm_hibernating',
+    NULL,
+    '8eab36dd971da6c68f3d76043a8eebf2'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_loyal' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('27704d8fa53cbff40bb9227662cf318c' AS VARCHAR) AS value
+    'definition',
+    'rfm_loyal',
+    NULL,
+    '27704d8fa53cbff40bb9227662cf318c'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_new_customers' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST('90d37e131bc3b78b284a0143622ca1bd' AS VARCHAR) AS value
+    'definition',
+    'rfm_new_customers',
+    NULL,
+    '90d37e131bc3b78b284a0143622ca1bd'
   UNION ALL
   SELECT
-    'evaluated' AS kind,
-    CAST('users' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST(COUNT(*) AS VARCHAR) AS value
+    'evaluated',
+    'users',
+    NULL,
+    CAST(COUNT(*) AS VARCHAR)
   FROM sw_layer_1
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('loaded_at' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST(MAX(loaded_at) AS VARCHAR) AS value
+    'watermark',
+    'loaded_at',
+    NULL,
+    CAST(MAX(loaded_at) AS VARCHAR)
   FROM {{ ref('cdnow_events') }} AS e
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('updated_at' AS VARCHAR) AS name,
-    CAST(NULL AS VARCHAR) AS user_id,
-    CAST(MAX(updated_at) AS VARCHAR) AS value
+    'watermark',
+    'updated_at',
+    NULL,
+    CAST(MAX(updated_at) AS VARCHAR)
   FROM {{ ref('cdnow_users') }} AS u
 ) AS sw_rows
 {%- elif target.type == 'bigquery' %}
@@ -4138,7 +4174,11 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
+    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS STRING) IN (
+      SELECT
+        user_id
+      FROM sw_candidates
+    )){% endif %}
 ), sw_events AS (
   SELECT
     user_key,
@@ -4173,7 +4213,11 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
+          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
+            SELECT
+              user_id
+            FROM sw_candidates
+          )){% endif %}
         )
         AND NOT e.event_id IS NULL
     ) AS d
@@ -4200,7 +4244,11 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (SELECT user_id FROM sw_candidates)){% endif %}
+        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
+          SELECT
+            user_id
+          FROM sw_candidates
+        )){% endif %}
       )
       AND e.event_id IS NULL
   ) AS sw_deduplicated
@@ -4555,114 +4603,114 @@ FROM (
   SELECT
     'scope' AS kind,
     CAST(NULL AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
+    user_id AS user_id,
     CAST(NULL AS STRING) AS value
   FROM sw_candidates
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('big_spenders' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'big_spenders',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_big_spenders
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('bought_last_90d' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'bought_last_90d',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_bought_last_90d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('frequent_buyers' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'frequent_buyers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_frequent_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('lapsed_180d' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'lapsed_180d',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_lapsed_180d
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('one_time_buyers' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'one_time_buyers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_one_time_buyers
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('quarterly_regulars' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'quarterly_regulars',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_quarterly_regulars
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_at_risk' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'rfm_at_risk',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_at_risk
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_champions' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'rfm_champions',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_champions
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_hibernating' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'rfm_hibernating',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_hibernating
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_loyal' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'rfm_loyal',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_loyal
   UNION ALL
   SELECT
-    'segment' AS kind,
-    CAST('rfm_new_customers' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(NULL AS STRING) AS value
+    'segment',
+    'rfm_new_customers',
+    user_id,
+    NULL
   FROM sw_layer_1
   WHERE
     s_rfm_new_customers
   UNION ALL
   SELECT
-    'group' AS kind,
-    CAST('rfm_lifecycle' AS STRING) AS name,
-    CAST(user_id AS STRING) AS user_id,
-    CAST(label AS STRING) AS value
+    'group',
+    'rfm_lifecycle',
+    user_id,
+    label
   FROM (
     SELECT
       user_id,
@@ -4685,90 +4733,90 @@ FROM (
     NOT label IS NULL
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('big_spenders' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('1797316a2d0aff37a6b28f4f2ed151c3' AS STRING) AS value
+    'definition',
+    'big_spenders',
+    NULL,
+    '1797316a2d0aff37a6b28f4f2ed151c3'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('bought_last_90d' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('354d7fce2d84f19cb3f08851e0712cd8' AS STRING) AS value
+    'definition',
+    'bought_last_90d',
+    NULL,
+    '354d7fce2d84f19cb3f08851e0712cd8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('frequent_buyers' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('e9ee82d24c413962c948800e1e48be82' AS STRING) AS value
+    'definition',
+    'frequent_buyers',
+    NULL,
+    'e9ee82d24c413962c948800e1e48be82'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('lapsed_180d' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('14afc303a787dc26ec1eb5e01eecdffd' AS STRING) AS value
+    'definition',
+    'lapsed_180d',
+    NULL,
+    '14afc303a787dc26ec1eb5e01eecdffd'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('one_time_buyers' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('5e296dab09628d2aa7b24b4790e2e8a8' AS STRING) AS value
+    'definition',
+    'one_time_buyers',
+    NULL,
+    '5e296dab09628d2aa7b24b4790e2e8a8'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('quarterly_regulars' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('9ae2b9cba23a170cf5d5ec453da39e45' AS STRING) AS value
+    'definition',
+    'quarterly_regulars',
+    NULL,
+    '9ae2b9cba23a170cf5d5ec453da39e45'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_at_risk' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('ce202f7ba690f0de88fce0420a5dc872' AS STRING) AS value
+    'definition',
+    'rfm_at_risk',
+    NULL,
+    'ce202f7ba690f0de88fce0420a5dc872'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_champions' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('6eff66e18f77618d54f76cc356987171' AS STRING) AS value
+    'definition',
+    'rfm_champions',
+    NULL,
+    '6eff66e18f77618d54f76cc356987171'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_hibernating' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('8eab36dd971da6c68f3d76043a8eebf2' AS STRING) AS value
+    'definition',
+    'rfm_hibernating',
+    NULL,
+    '8eab36dd971da6c68f3d76043a8eebf2'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_loyal' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('27704d8fa53cbff40bb9227662cf318c' AS STRING) AS value
+    'definition',
+    'rfm_loyal',
+    NULL,
+    '27704d8fa53cbff40bb9227662cf318c'
   UNION ALL
   SELECT
-    'definition' AS kind,
-    CAST('rfm_new_customers' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST('90d37e131bc3b78b284a0143622ca1bd' AS STRING) AS value
+    'definition',
+    'rfm_new_customers',
+    NULL,
+    '90d37e131bc3b78b284a0143622ca1bd'
   UNION ALL
   SELECT
-    'evaluated' AS kind,
-    CAST('users' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST(COUNT(*) AS STRING) AS value
+    'evaluated',
+    'users',
+    NULL,
+    CAST(COUNT(*) AS STRING)
   FROM sw_layer_1
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('loaded_at' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST(MAX(loaded_at) AS STRING) AS value
+    'watermark',
+    'loaded_at',
+    NULL,
+    CAST(MAX(loaded_at) AS STRING)
   FROM {{ ref('cdnow_events') }} AS e
   UNION ALL
   SELECT
-    'watermark' AS kind,
-    CAST('updated_at' AS STRING) AS name,
-    CAST(NULL AS STRING) AS user_id,
-    CAST(MAX(updated_at) AS STRING) AS value
+    'watermark',
+    'updated_at',
+    NULL,
+    CAST(MAX(updated_at) AS STRING)
   FROM {{ ref('cdnow_users') }} AS u
 ) AS sw_rows
 {%- else %}
