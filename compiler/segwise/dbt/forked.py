@@ -8,6 +8,7 @@ rewrite.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -16,7 +17,9 @@ from segwise.errors import CompileError
 
 
 def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Linux only: macOS offers fork, but system frameworks loaded before it can crash the
+    child, which is why Python's default there is spawn."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 class Forked:
