@@ -45,8 +45,8 @@ def _t(text: str) -> Template:
 
 def _header(target: Target) -> exp.Select:
     """The first branch of the rows union, which names and types its columns; the others are
-    all text already (string literals, text user ids, variants) or cast (`_text`). Bare
-    branches keep a 1,000-segment model at half the size."""
+    text already (string literals, text user ids, variants) or cast to text where they are
+    built (counts, watermarks). Bare branches keep a 1,000-segment model at half the size."""
     null = target.cast(exp.Null(), "text")
     return _row("scope", null, col("user_id"), null.copy(), first=True).from_(table("sw_candidates"), copy=False)
 
