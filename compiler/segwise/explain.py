@@ -41,6 +41,7 @@ from segwise.rules.nodes import (
     TraitCondition,
 )
 from segwise.rules.values import DURATION_RE, Duration, Location, format_iso
+from segwise.rules.walk import children
 from segwise.sql import literals
 from segwise.sql.conditions import condition_sql, haversine_km, segment_column
 from segwise.sql.dialects import Target, get_target
@@ -162,21 +163,13 @@ def _facts(config: Config, cond: Condition) -> list[tuple[str, list[exp.Expr], b
             assert_never(cond)
 
 
-def _children(cond: Condition) -> tuple[Condition, ...]:
-    if isinstance(cond, (AllOf, AnyOf)):
-        return cond.items
-    if isinstance(cond, Not):
-        return (cond.item,)
-    return ()
-
-
 def _slot(target: Target, config: Config, cond: Condition, path: tuple[int, ...], t: exp.Expr, out: _Columns) -> _Slot:
     column = out.add(condition_sql(target, config, cond, t), _name(path))
     facts = []
     for n, (label, exprs, flag) in enumerate(_facts(config, cond)):
         facts.append((label, [out.add(e, f"{_name(path)}_f{n}_{i}") for i, e in enumerate(exprs)], flag))
-    children = [_slot(target, config, c, (*path, i), t, out) for i, c in enumerate(_children(cond))]
-    return _Slot(path, cond, column, facts, children)
+    slots = [_slot(target, config, c, (*path, i), t, out) for i, c in enumerate(children(cond))]
+    return _Slot(path, cond, column, facts, slots)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from segwise.config import Project
-from segwise.rules.canonical import definition_hash
+from segwise.rules.canonical import definition_hashes
 from tests.reference.evaluator import evaluate, evaluate_groups
 
 Key = tuple[str, str]
@@ -41,7 +41,7 @@ class Expected:
         """Apply one run at `as_of`; `forced` for --full-refresh."""
         result = evaluate(config, segments, users, events, as_of)
         fresh = {(seg, user): variant for seg, found in result.items() for user, variant in found.items()}
-        hashes = {name: definition_hash(seg, project) for name, seg in project.segments.items()}
+        hashes = definition_hashes(project)
         redefined = {s for s in set(hashes) | set(self.hashes) if hashes.get(s) != self.hashes.get(s)}
         # SPEC §5: the first run, --full-refresh and any definition change evaluate everyone.
         mode = "full" if forced or not self.runs or redefined else "incremental"

@@ -18,7 +18,7 @@ from segwise.config import Project
 from segwise.dbt.evaluation import membership_model_sql
 from segwise.dbt.forked import Forked, can_fork
 from segwise.dbt.jinja import dbt_sql, inert_text, split_literal
-from segwise.rules.canonical import canonical_definition, definition_hash
+from segwise.rules.canonical import canonical_definition, definition_hashes
 from segwise.sql import literals
 from segwise.sql.dialects import TARGETS, Target, get_target
 
@@ -127,7 +127,7 @@ def definitions_model(project: Project, hashes: Mapping[str, str]) -> str:
         (
             name,
             hashes[name],
-            json.dumps(canonical_definition(seg, project), sort_keys=True),
+            json.dumps(canonical_definition(seg, project, hashes), sort_keys=True),
             seg.description,
             json.dumps(list(seg.tags)),
         )
@@ -311,7 +311,7 @@ def schema_yaml(project: Project) -> str:
 def model_files(project: Project) -> dict[str, str]:
     """Relative path (under models_path) -> file text."""
     p = project.config.model_prefix
-    hashes = {name: definition_hash(seg, project) for name, seg in sorted(project.segments.items())}
+    hashes = dict(sorted(definition_hashes(project).items()))
     with _membership_sql(project, hashes) as membership:
         files = {
             f"{p}segment_definitions.sql": definitions_model(project, hashes),

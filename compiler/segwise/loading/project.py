@@ -16,8 +16,9 @@ from segwise.loading.references import check_definitions
 from segwise.loading.rule_parser import Reference
 from segwise.loading.segment_file import GroupEntry, SegmentEntry, parse_segment_file
 from segwise.loading.yaml_source import YNode, load_yaml, read_yaml_file
-from segwise.rules.nodes import AllOf, AnyOf, Condition, Group, InSegment, Not, Segment
+from segwise.rules.nodes import Condition, Group, Segment
 from segwise.rules.values import Location
+from segwise.rules.walk import references
 
 
 class _Definitions:
@@ -60,15 +61,7 @@ def parse_segments_text(text: str, config: Config, file: str = "<string>") -> tu
 
 
 def _references(cond: Condition, default: Location) -> list[Reference]:
-    match cond:
-        case AllOf(items=items) | AnyOf(items=items):
-            return [ref for item in items for ref in _references(item, default)]
-        case Not(item=item):
-            return _references(item, default)
-        case InSegment(segment=name, loc=loc):
-            return [Reference(name, loc or default)]
-        case _:
-            return []
+    return [Reference(ref.segment, ref.loc or default) for ref in references(cond)]
 
 
 def with_segments_text(project: Project, text: str, file: str = "<string>") -> Project:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -31,7 +31,9 @@ from segwise.rules.nodes import (
     SequenceCondition,
     TraitCondition,
 )
+from segwise.rules.order import dependency_order
 from segwise.rules.values import Duration, format_iso
+from segwise.rules.walk import Collector, Fold, references
 
 
 def _value(v: Any) -> Any:
@@ -48,7 +50,7 @@ def _value(v: Any) -> Any:
     if isinstance(v, (tuple, list)):
         return [_value(x) for x in v]
     if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        return _node(v)
+        return _fields(v)
     if isinstance(v, dict):
         return {str(k): _value(x) for k, x in v.items()}
     raise TypeError(f"no canonical form for {type(v).__name__}")
@@ -58,19 +60,8 @@ def _key(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-def _node(node: Any) -> dict[str, Any]:
-    if isinstance(node, (AllOf, AnyOf)):
-        kind = type(node)
-        items: list[Condition] = []
-        for item in node.items:  # all: [a, all: [b, c]] is all: [a, b, c]
-            items.extend(item.items if isinstance(item, (AllOf, AnyOf)) and type(item) is kind else [item])
-        if len(items) == 1:
-            return _node(items[0])
-        forms = sorted((_node(i) for i in items), key=_key)
-        unique = [f for n, f in enumerate(forms) if n == 0 or _key(f) != _key(forms[n - 1])]
-        return {"kind": kind.__name__, "items": unique}
-    if isinstance(node, Not) and isinstance(node.item, Not):
-        return _node(node.item.item)
+def _fields(node: Any) -> dict[str, Any]:
+    """A leaf's form: its kind and every field but its location."""
     out: dict[str, Any] = {"kind": type(node).__name__}
     for f in dataclasses.fields(node):
         if f.name == "loc":
@@ -82,17 +73,82 @@ def _node(node: Any) -> dict[str, Any]:
     return out
 
 
+class _Canonical(Fold[dict[str, Any]]):
+    """all: [a, all: [b, c]] is all: [a, b, c]; all: [a] is a; items sorted and unique;
+    not: {not: a} is a."""
+
+    def _group(self, kind: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+        flat: list[dict[str, Any]] = []
+        for item in items:
+            flat.extend(item["items"] if item["kind"] == kind else [item])
+        if len(flat) == 1:
+            return flat[0]
+        forms = sorted(flat, key=_key)
+        unique = [f for n, f in enumerate(forms) if n == 0 or _key(f) != _key(forms[n - 1])]
+        return {"kind": kind, "items": unique}
+
+    def all_of(self, node: AllOf, items: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._group("AllOf", items)
+
+    def any_of(self, node: AnyOf, items: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._group("AnyOf", items)
+
+    def not_(self, node: Not, item: dict[str, Any]) -> dict[str, Any]:
+        return item["item"] if item["kind"] == "Not" else {"kind": "Not", "item": item}
+
+    def trait(self, node: TraitCondition) -> dict[str, Any]:
+        return _fields(node)
+
+    def event(self, node: EventCondition) -> dict[str, Any]:
+        return _fields(node)
+
+    def sequence(self, node: SequenceCondition) -> dict[str, Any]:
+        return _fields(node)
+
+    def in_segment(self, node: InSegment) -> dict[str, Any]:
+        return _fields(node)
+
+    def near(self, node: Near) -> dict[str, Any]:
+        return _fields(node)
+
+    def rfm(self, node: RfmCondition) -> dict[str, Any]:
+        return _fields(node)
+
+
 def canonical_rule(rule: Condition) -> dict[str, Any]:
-    return _node(rule)
+    return _Canonical().fold(rule)
 
 
-def _walk(cond: Condition) -> Iterator[Condition]:
-    yield cond
-    if isinstance(cond, (AllOf, AnyOf)):
-        for item in cond.items:
-            yield from _walk(item)
-    elif isinstance(cond, Not):
-        yield from _walk(cond.item)
+class _ConfigReads(Collector):
+    """The traits and event properties a rule reads, and whether it uses geo and RFM."""
+
+    def __init__(self) -> None:
+        self.traits: set[str] = set()
+        self.properties: set[str] = set()
+        self.uses_geo = False
+        self.uses_rfm = False
+
+    def trait(self, node: TraitCondition) -> None:
+        self.traits.add(node.trait)
+
+    def event(self, node: EventCondition) -> None:
+        self.properties.update(pf.property for pf in node.filter.where)
+        prop = getattr(node.measure, "property", None)
+        if prop:
+            self.properties.add(prop)
+
+    def sequence(self, node: SequenceCondition) -> None:
+        for step in node.steps:
+            self.properties.update(pf.property for pf in step.filter.where)
+
+    def in_segment(self, node: InSegment) -> None:
+        return None  # the referenced segment's hash covers what it reads
+
+    def near(self, node: Near) -> None:
+        self.uses_geo = True
+
+    def rfm(self, node: RfmCondition) -> None:
+        self.uses_rfm = True
 
 
 def _config_used(config: Config, rule: Condition) -> dict[str, Any]:
@@ -105,25 +161,15 @@ def _config_used(config: Config, rule: Condition) -> dict[str, Any]:
             "columns": [events.user_id, events.name, events.timestamp, events.id],
         },
     }
-    traits: set[str] = set()
-    properties: set[str] = set()
-    for cond in _walk(rule):
-        if isinstance(cond, TraitCondition):
-            traits.add(cond.trait)
-        elif isinstance(cond, EventCondition):
-            properties.update(pf.property for pf in cond.filter.where)
-            prop = getattr(cond.measure, "property", None)
-            if prop:
-                properties.add(prop)
-        elif isinstance(cond, SequenceCondition):
-            for step in cond.steps:
-                properties.update(pf.property for pf in step.filter.where)
-        elif isinstance(cond, Near) and users.geo:
-            traits.update((users.geo.lat, users.geo.lon))
-            used["geo"] = _value(users.geo)
-        elif isinstance(cond, RfmCondition) and config.rfm:
-            used["rfm"] = _value(config.rfm)
-            properties.add(config.rfm.monetary)
+    reads = _ConfigReads()
+    reads.collect(rule)
+    traits, properties = set(reads.traits), set(reads.properties)
+    if reads.uses_geo and users.geo:
+        traits.update((users.geo.lat, users.geo.lon))
+        used["geo"] = _value(users.geo)
+    if reads.uses_rfm and config.rfm:
+        used["rfm"] = _value(config.rfm)
+        properties.add(config.rfm.monetary)
     used["traits"] = {t: _value(users.traits[t]) for t in sorted(traits) if t in users.traits}
     props = events.properties
     if props is not None and properties:
@@ -135,17 +181,31 @@ def _config_used(config: Config, rule: Condition) -> dict[str, Any]:
     return used
 
 
-def canonical_definition(segment: Segment, project: Project) -> dict[str, Any]:
-    refs = sorted({c.segment for c in _walk(segment.rule) if isinstance(c, InSegment)})
+def canonical_definition(segment: Segment, project: Project, hashes: Mapping[str, str]) -> dict[str, Any]:
+    """`hashes` holds (at least) the hash of every segment this one references."""
+    refs = sorted({ref.segment for ref in references(segment.rule)})
     return {
         "name": segment.name,
         "holdout": segment.holdout,
         "rule": canonical_rule(segment.rule),
         "config": _config_used(project.config, segment.rule),
-        "references": {r: definition_hash(project.segments[r], project) for r in refs},
+        "references": {r: hashes[r] for r in refs},
     }
 
 
+def _digest(form: dict[str, Any]) -> str:
+    return hashlib.sha256(_key(form).encode()).hexdigest()[:32]
+
+
+def definition_hashes(project: Project, names: Iterable[str] | None = None) -> dict[str, str]:
+    """The hash of each named segment (default: all) and of every segment it references,
+    each computed once, references first."""
+    hashes: dict[str, str] = {}
+    wanted = sorted(project.segments) if names is None else names
+    for segment in dependency_order(project.segments, wanted):
+        hashes[segment.name] = _digest(canonical_definition(segment, project, hashes))
+    return hashes
+
+
 def definition_hash(segment: Segment, project: Project) -> str:
-    text = _key(canonical_definition(segment, project))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return definition_hashes(project, [segment.name])[segment.name]

@@ -31,12 +31,9 @@ from sqlglot import exp
 from segwise.config import BUILTIN_TRAITS, Config, Project
 from segwise.rules.nodes import (
     AgoWindow,
-    AllOf,
-    AnyOf,
-    Condition,
     EventCondition,
-    Measure,
-    Not,
+    InSegment,
+    Near,
     Regularity,
     RfmCondition,
     SequenceCondition,
@@ -44,6 +41,7 @@ from segwise.rules.nodes import (
 )
 from segwise.rules.predicates import RelativeTime, RelOp
 from segwise.rules.values import Duration, ValueType
+from segwise.rules.walk import Collector
 from segwise.sql import literals
 from segwise.sql.dialects import Target, get_target
 from segwise.sql.plan import build_plan
@@ -90,37 +88,49 @@ def _relative_offsets(pred: RelativeTime) -> Iterator[Edge]:
             yield (0, False)
 
 
-def _walk(cond: Condition, edges: Edges) -> None:
-    match cond:
-        case AllOf(items=items) | AnyOf(items=items):
-            for item in items:
-                _walk(item, edges)
-        case Not(item=item):
-            _walk(item, edges)
-        case TraitCondition(trait=trait, predicate=RelativeTime() as pred):
-            if trait in BUILTIN_TRAITS:  # first/last_seen_at: any event's timestamp
-                edges.event(None, *_relative_offsets(pred))
-            else:
-                edges.traits.setdefault(trait, set()).update(_relative_offsets(pred))
-        case EventCondition(filter=flt, measure=Regularity() as reg):
-            edges.event(flt.event, *(i * reg.every.seconds for i in range(0, reg.periods + 1)))
-        case EventCondition(filter=flt, measure=Measure(predicate=pred), window=window):
-            if isinstance(window, AgoWindow):
-                edges.event(flt.event, window.start.seconds, window.end.seconds)
-            if isinstance(pred, RelativeTime):
-                edges.event(flt.event, *_relative_offsets(pred))
-        case SequenceCondition(steps=steps, within=within):
-            names = {s.filter.event for s in steps}
-            for name in names:
-                if within is not None:
-                    edges.event(name, within.seconds)
-                for step in steps:
-                    if step.absent and step.within is not None:
-                        edges.event(name, step.within.seconds)
-        case RfmCondition():
-            edges.rfm = True
-        case _:
-            pass
+class _EdgeFinder(Collector):
+    """The moving edges of every node of a rule. Every node kind says what it contributes,
+    even when it is nothing: a kind without a handler cannot be instantiated, so none can
+    silently miss candidates."""
+
+    def __init__(self, edges: Edges) -> None:
+        self.edges = edges
+
+    def trait(self, node: TraitCondition) -> None:
+        pred = node.predicate
+        if not isinstance(pred, RelativeTime):
+            return  # a fixed comparison: only a changed row changes it (updated_at)
+        if node.trait in BUILTIN_TRAITS:  # first/last_seen_at: any event's timestamp
+            self.edges.event(None, *_relative_offsets(pred))
+        else:
+            self.edges.traits.setdefault(node.trait, set()).update(_relative_offsets(pred))
+
+    def event(self, node: EventCondition) -> None:
+        measure, name = node.measure, node.filter.event
+        if isinstance(measure, Regularity):
+            self.edges.event(name, *(i * measure.every.seconds for i in range(0, measure.periods + 1)))
+            return
+        if isinstance(node.window, AgoWindow):
+            self.edges.event(name, node.window.start.seconds, node.window.end.seconds)
+        if isinstance(measure.predicate, RelativeTime):
+            self.edges.event(name, *_relative_offsets(measure.predicate))
+
+    def sequence(self, node: SequenceCondition) -> None:
+        for name in {s.filter.event for s in node.steps}:
+            if node.within is not None:
+                self.edges.event(name, node.within.seconds)
+            for step in node.steps:
+                if step.absent and step.within is not None:
+                    self.edges.event(name, step.within.seconds)
+
+    def in_segment(self, node: InSegment) -> None:
+        return None  # the referenced segment is in the plan: its own edges are collected
+
+    def near(self, node: Near) -> None:
+        return None  # reads traits only: a changed row (updated_at)
+
+    def rfm(self, node: RfmCondition) -> None:
+        self.edges.rfm = True
 
 
 def _crossed(ts: exp.Expr, edge: Edge, t: exp.Expr, prev: exp.Expr) -> exp.Expr:
@@ -152,8 +162,9 @@ def candidates_query(
     config = project.config
     plan = build_plan(project, names)
     edges = Edges()
+    finder = _EdgeFinder(edges)
     for segment in plan.segments:
-        _walk(segment.rule, edges)
+        finder.collect(segment.rule)
 
     ev = config.events
     ts = typed(target, col(ev.timestamp, "e"), ValueType.TIMESTAMP)

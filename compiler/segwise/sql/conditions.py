@@ -7,7 +7,6 @@ rfm.py), so a segment is a plain boolean expression, never NULL (SPEC §4).
 from __future__ import annotations
 
 import math
-from typing import assert_never
 
 from sqlglot import exp
 
@@ -26,6 +25,7 @@ from segwise.rules.nodes import (
     TraitCondition,
 )
 from segwise.rules.predicates import CmpOp, Compare
+from segwise.rules.walk import Fold
 from segwise.sql import literals
 from segwise.sql.dialects import Target
 from segwise.sql.plan import BUILTIN_FEATURES, measure_feature, period_features, sequence_column
@@ -75,43 +75,55 @@ def _regularity_sql(cond: EventCondition, reg: Regularity) -> exp.Expr:
     return exp.GTE(this=exp.Paren(this=hits), expression=exp.Literal.number(reg.at_least))
 
 
-def condition_sql(target: Target, config: Config, cond: Condition, as_of: exp.Expr) -> exp.Expr:
-    def go(c: Condition) -> exp.Expr:
-        return condition_sql(target, config, c, as_of)
+class _ConditionSql(Fold[exp.Expr]):
+    """Each node as a boolean over the base row; boolean nodes combine their children's."""
 
-    match cond:
-        case AllOf(items=items):
-            return exp.and_(*(go(i) for i in items), copy=False)
-        case AnyOf(items=items):
-            return exp.or_(*(go(i) for i in items), copy=False)
-        case Not(item=item):
-            return exp.not_(go(item), copy=False)
-        case TraitCondition(trait=trait, predicate=predicate):
-            column = BUILTIN_FEATURES[trait].column if trait in BUILTIN_TRAITS else trait_column(trait)
-            return predicate_sql(target, col(column), predicate, as_of)
-        case EventCondition(measure=measure):
-            if isinstance(measure, Regularity):
-                return _regularity_sql(cond, measure)
-            feature = measure_feature(cond, measure)
-            # A missing aggregate (avg of nothing) fails every comparison, neq included.
-            return predicate_sql(target, col(feature.column), measure.predicate, as_of, missing=False)
-        case SequenceCondition():
-            return exp.EQ(this=col(sequence_column(cond)), expression=exp.Literal.number(1))
-        case InSegment(segment=name):
-            return col(segment_column(name))
-        case Near(lat=lat, lon=lon, radius_km=radius):
-            geo = config.users.geo
-            assert geo is not None  # validated
-            distance = haversine_km(col(trait_column(geo.lat)), col(trait_column(geo.lon)), lat, lon)
-            return two_valued(exp.LTE(this=distance, expression=literals.number(radius)), False)
-        case RfmCondition(tier=tier, comparisons=comparisons):
-            tests: list[exp.Expr] = []
-            if tier is not None:
-                tests.append(
-                    predicate_sql(target, col("rfm_tier"), Compare(CmpOp.EQ, tier.value), as_of, missing=False)
-                )
-            for metric, predicate in comparisons:
-                tests.append(predicate_sql(target, col(f"rfm_{metric.value}"), predicate, as_of, missing=False))
-            return exp.and_(*tests, copy=False)
-        case _:
-            assert_never(cond)
+    def __init__(self, target: Target, config: Config, as_of: exp.Expr) -> None:
+        self.target, self.config, self.as_of = target, config, as_of
+
+    def all_of(self, node: AllOf, items: list[exp.Expr]) -> exp.Expr:
+        return exp.and_(*items, copy=False)
+
+    def any_of(self, node: AnyOf, items: list[exp.Expr]) -> exp.Expr:
+        return exp.or_(*items, copy=False)
+
+    def not_(self, node: Not, item: exp.Expr) -> exp.Expr:
+        return exp.not_(item, copy=False)
+
+    def trait(self, node: TraitCondition) -> exp.Expr:
+        column = BUILTIN_FEATURES[node.trait].column if node.trait in BUILTIN_TRAITS else trait_column(node.trait)
+        return predicate_sql(self.target, col(column), node.predicate, self.as_of)
+
+    def event(self, node: EventCondition) -> exp.Expr:
+        measure = node.measure
+        if isinstance(measure, Regularity):
+            return _regularity_sql(node, measure)
+        feature = measure_feature(node, measure)
+        # A missing aggregate (avg of nothing) fails every comparison, neq included.
+        return predicate_sql(self.target, col(feature.column), measure.predicate, self.as_of, missing=False)
+
+    def sequence(self, node: SequenceCondition) -> exp.Expr:
+        return exp.EQ(this=col(sequence_column(node)), expression=exp.Literal.number(1))
+
+    def in_segment(self, node: InSegment) -> exp.Expr:
+        return col(segment_column(node.segment))
+
+    def near(self, node: Near) -> exp.Expr:
+        geo = self.config.users.geo
+        assert geo is not None  # validated
+        distance = haversine_km(col(trait_column(geo.lat)), col(trait_column(geo.lon)), node.lat, node.lon)
+        return two_valued(exp.LTE(this=distance, expression=literals.number(node.radius_km)), False)
+
+    def rfm(self, node: RfmCondition) -> exp.Expr:
+        tests: list[exp.Expr] = []
+        if node.tier is not None:
+            tier = Compare(CmpOp.EQ, node.tier.value)
+            tests.append(predicate_sql(self.target, col("rfm_tier"), tier, self.as_of, missing=False))
+        for metric, predicate in node.comparisons:
+            tests.append(predicate_sql(self.target, col(f"rfm_{metric.value}"), predicate, self.as_of, missing=False))
+        return exp.and_(*tests, copy=False)
+
+
+def condition_sql(target: Target, config: Config, cond: Condition, as_of: exp.Expr) -> exp.Expr:
+    """The condition as a two-valued boolean over the base row."""
+    return _ConditionSql(target, config, as_of).fold(cond)

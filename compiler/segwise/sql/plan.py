@@ -10,22 +10,17 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import assert_never
 
 from segwise.config import BUILTIN_TRAITS, Project
 from segwise.errors import CompileError
 from segwise.rules.nodes import (
     AggFn,
     AgoWindow,
-    AllOf,
-    AnyOf,
-    Condition,
     EventCondition,
     EventFilter,
     InSegment,
     Measure,
     Near,
-    Not,
     Regularity,
     RfmCondition,
     Segment,
@@ -34,7 +29,9 @@ from segwise.rules.nodes import (
     TraitCondition,
     Window,
 )
+from segwise.rules.order import dependency_order
 from segwise.rules.values import Duration, ValueType
+from segwise.rules.walk import Collector
 
 
 @dataclass(frozen=True)
@@ -160,91 +157,61 @@ class Plan:
         events = self.property_events.setdefault(prop, {})
         events[event] = horizon.merge(events.get(event))
 
-    def visit(self, cond: Condition) -> None:
-        match cond:
-            case AllOf(items=items) | AnyOf(items=items):
-                for item in items:
-                    self.visit(item)
-            case Not(item=item):
-                self.visit(item)
-            case TraitCondition(trait=trait):
-                if trait in BUILTIN_TRAITS:
-                    self.features[BUILTIN_FEATURES[trait]] = None
-                else:
-                    self.traits[trait] = None
-            case EventCondition(filter=flt, measure=measure, window=window):
-                if isinstance(measure, Regularity):
-                    horizon = Horizon(ago=Duration(measure.every.seconds * measure.periods))
-                    self.add_filter(flt, horizon)
-                    for feature in period_features(cond, measure):
-                        self.features[feature] = None
-                else:
-                    horizon = Horizon.of(window)
-                    self.add_filter(flt, horizon)
-                    if measure.property:
-                        self.add_property(measure.property, flt.event, horizon)
-                    self.features[measure_feature(cond, measure)] = None
-            case SequenceCondition(steps=steps, within=within):
-                # Every event of a chain is at or after its first, which lies in the window.
-                horizon = Horizon(ago=within)
-                for step in steps:
-                    self.add_filter(step.filter, horizon)
-                self.sequences[cond] = None
-            case InSegment():
-                pass  # the referenced segment is part of the plan (see build_plan)
-            case Near():
-                geo = self.project.config.users.geo
-                if geo is None:
-                    raise CompileError("`near` needs sources.users.geo")
-                self.traits[geo.lat] = None
-                self.traits[geo.lon] = None
-            case RfmCondition():
-                rfm = self.project.config.rfm
-                if rfm is None:
-                    raise CompileError("`rfm` conditions need the rfm: section of segwise.yml")
-                self.add_event(rfm.event, Horizon(ago=rfm.within))
-                self.add_property(rfm.monetary, rfm.event, Horizon(ago=rfm.within))
-                self.uses_rfm = True
-            case _:
-                assert_never(cond)
 
+class _Needs(Collector):
+    """Adds what each node of a rule needs to the plan."""
 
-def references(cond: Condition) -> Iterable[str]:
-    match cond:
-        case AllOf(items=items) | AnyOf(items=items):
-            for item in items:
-                yield from references(item)
-        case Not(item=item):
-            yield from references(item)
-        case InSegment(segment=name):
-            yield name
-        case _:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+
+    def trait(self, node: TraitCondition) -> None:
+        if node.trait in BUILTIN_TRAITS:
+            self.plan.features[BUILTIN_FEATURES[node.trait]] = None
+        else:
+            self.plan.traits[node.trait] = None
+
+    def event(self, node: EventCondition) -> None:
+        plan, measure = self.plan, node.measure
+        if isinstance(measure, Regularity):
+            plan.add_filter(node.filter, Horizon(ago=Duration(measure.every.seconds * measure.periods)))
+            for feature in period_features(node, measure):
+                plan.features[feature] = None
             return
+        horizon = Horizon.of(node.window)
+        plan.add_filter(node.filter, horizon)
+        if measure.property:
+            plan.add_property(measure.property, node.filter.event, horizon)
+        plan.features[measure_feature(node, measure)] = None
 
+    def sequence(self, node: SequenceCondition) -> None:
+        # Every event of a chain is at or after its first, which lies in the window.
+        horizon = Horizon(ago=node.within)
+        for step in node.steps:
+            self.plan.add_filter(step.filter, horizon)
+        self.plan.sequences[node] = None
 
-def dependency_order(project: Project, names: Iterable[str]) -> list[Segment]:
-    """The named segments and every segment they reference, dependencies first."""
-    ordered: dict[str, Segment] = {}
+    def in_segment(self, node: InSegment) -> None:
+        return None  # the referenced segment is part of the plan (see build_plan)
 
-    def add(name: str, path: tuple[str, ...]) -> None:
-        if name in ordered:
-            return
-        if name in path:
-            raise CompileError(f"in_segment cycle: {' -> '.join((*path, name))}")
-        segment = project.segments.get(name)
-        if segment is None:
-            raise CompileError(f"unknown segment {name!r}")
-        for ref in references(segment.rule):
-            add(ref, (*path, name))
-        ordered[name] = segment
+    def near(self, node: Near) -> None:
+        geo = self.plan.project.config.users.geo
+        if geo is None:
+            raise CompileError("`near` needs sources.users.geo")
+        self.plan.traits[geo.lat] = None
+        self.plan.traits[geo.lon] = None
 
-    for name in names:
-        add(name, ())
-    return list(ordered.values())
+    def rfm(self, node: RfmCondition) -> None:
+        rfm = self.plan.project.config.rfm
+        if rfm is None:
+            raise CompileError("`rfm` conditions need the rfm: section of segwise.yml")
+        self.plan.add_event(rfm.event, Horizon(ago=rfm.within))
+        self.plan.add_property(rfm.monetary, rfm.event, Horizon(ago=rfm.within))
+        self.plan.uses_rfm = True
 
 
 def build_plan(project: Project, names: Iterable[str]) -> Plan:
-    plan = Plan(project, dependency_order(project, names))
+    plan = Plan(project, dependency_order(project.segments, names))
+    needs = _Needs(plan)
     for segment in plan.segments:
-        plan.visit(segment.rule)
+        needs.collect(segment.rule)
     return plan

@@ -21,12 +21,13 @@ from sqlglot import exp
 from segwise.config import Project
 from segwise.errors import CompileError
 from segwise.rules.nodes import Segment
+from segwise.rules.order import referenced
 from segwise.sql import literals
 from segwise.sql.aggregates import base_feature, features_cte
 from segwise.sql.conditions import condition_sql, segment_column
 from segwise.sql.dialects import Target, get_target
 from segwise.sql.holdout import variant
-from segwise.sql.plan import Plan, build_plan, references, sequence_column
+from segwise.sql.plan import Plan, build_plan, sequence_column
 from segwise.sql.relations import Resolver, direct
 from segwise.sql.rfm import rfm_ctes, rfm_events_cte
 from segwise.sql.sequences import sequence_ctes
@@ -57,7 +58,7 @@ def _layers(segments: Sequence[Segment]) -> list[list[Segment]]:
     """Group segments so that each references only segments of earlier groups."""
     level: dict[str, int] = {}
     for seg in segments:  # dependency order: references come first
-        level[seg.name] = 1 + max((level[r] for r in references(seg.rule)), default=-1)
+        level[seg.name] = 1 + max((level[r] for r in referenced(seg)), default=-1)
     out: list[list[Segment]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
     for seg in segments:
         out[level[seg.name]].append(seg)
