@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -33,6 +33,39 @@ CONFIG_OPTION = click.option(
     help="Project configuration file.",
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The dbt profile's connection: preview, explain and `validate --target` share these.
+TARGET_OPTION = click.option(
+    "--target",
+    "target",
+    envvar="DBT_TARGET",
+    help="dbt target of the profile (default: DBT_TARGET, else the profile's `target:`).",
+)
+PROFILES_DIR_OPTION = click.option(
+    "--profiles-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Directory of profiles.yml (default: DBT_PROFILES_DIR, else ./ when it has one, else ~/.dbt).",
+)
+PROFILE_OPTION = click.option(
+    "--profile",
+    "profile_name",
+    envvar="DBT_PROFILE",
+    help="dbt profile (default: `profile:` of the dbt_project.yml next to the config).",
+)
+
+
+def _with_options(command: F, options: Sequence[Callable[[Any], Any]]) -> F:
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _profile_options(command: F) -> F:
+    """The options that choose the dbt profile's connection: target, profiles dir, profile."""
+    return _with_options(command, [TARGET_OPTION, PROFILES_DIR_OPTION, PROFILE_OPTION])
+
 
 def _as_of(text: str | None) -> datetime:
     if text is None:
@@ -49,10 +82,40 @@ def main() -> None:
     """segwise: user segments as YAML rules, compiled to SQL and kept in your warehouse by dbt."""
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 @main.command()
+@click.option(
+    "--warehouse",
+    "use_warehouse",
+    is_flag=True,
+    help="Also check the definitions against the warehouse of the profile's default target "
+    "(DBT_TARGET, else the profile's `target:`), read-only; --target T implies it.",
+)
+@_profile_options
 @CONFIG_OPTION
-def validate(config_path: Path) -> None:
-    """Check segwise.yml and every segment definition; print each error as file:line:col."""
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    use_warehouse: bool,
+    target: str | None,
+    profiles_dir: Path | None,
+    profile_name: str | None,
+    config_path: Path,
+) -> None:
+    """Check segwise.yml and every segment definition; print each error as file:line:col.
+
+    With --target T (or --warehouse) also check them against the warehouse, through the dbt
+    profile's connection and writing nothing: the relations, the columns and their types, the
+    event names and properties the rules use; warnings do not fail."""
+    explicit = ctx.get_parameter_source("target") is click.core.ParameterSource.COMMANDLINE
+    use_warehouse = use_warehouse or explicit  # DBT_TARGET alone keeps validate offline
+    if not use_warehouse and (
+        profiles_dir is not None or ctx.get_parameter_source("profile_name") is click.core.ParameterSource.COMMANDLINE
+    ):
+        raise click.UsageError("--profiles-dir and --profile choose the warehouse: add --target T or --warehouse")
     try:
         project = load_project(config_path)
     except ValidationError as exc:
@@ -65,7 +128,31 @@ def validate(config_path: Path) -> None:
         err.print(f"[red]error:[/red] {exc}", markup=True)
         sys.exit(1)
     groups = f", {len(project.groups)} group{'s' if len(project.groups) != 1 else ''}" if project.groups else ""
-    out.print(f"ok: {len(project.segments)} segments{groups}")
+    if not use_warehouse:
+        out.print(f"ok: {len(project.segments)} segments{groups}")
+        return
+    from segwise.warehouse import connect, load_profile, resolver_for
+    from segwise.warehouse.checks import check_warehouse
+
+    try:
+        profile = load_profile(config_path, profiles_dir, profile_name, target)
+        resolver = resolver_for(profile, project.config, config_path.parent)
+        with connect(profile) as warehouse:
+            diagnostics = check_warehouse(project, warehouse, resolver)
+    except SegwiseError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(1)
+    for diagnostic in diagnostics:
+        out.print(str(diagnostic), markup=False)
+    errors = sum(1 for d in diagnostics if d.is_error)
+    warnings = len(diagnostics) - errors
+    if errors:
+        summary = _plural(errors, "error") + (f", {_plural(warnings, 'warning')}" if warnings else "")
+        err.print(summary, markup=False)
+        sys.exit(1)
+    against = f"checked against {profile.type} target {profile.target!r}"
+    advice = f"; {_plural(warnings, 'warning')}" if warnings else ""
+    out.print(f"ok: {len(project.segments)} segments{groups}, {against}{advice}", markup=False)
 
 
 @main.command(name="compile")
@@ -133,31 +220,14 @@ def generate(ctx: click.Context, check: bool, project_dir: Path | None, config_p
 
 # --- preview and explain: through the dbt profile's connection ---------------------------------
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def _connection_options(command: F) -> F:
     """The options preview and explain share: T, the dbt profile and target, a trial file."""
     options = [
-        click.option(
-            "--target",
-            "target",
-            envvar="DBT_TARGET",
-            help="dbt target of the profile (default: DBT_TARGET, else the profile's `target:`).",
-        ),
+        TARGET_OPTION,
         click.option("--as-of", "as_of", help="Evaluation instant T (ISO, UTC); default now."),
-        click.option(
-            "--profiles-dir",
-            type=click.Path(path_type=Path, file_okay=False),
-            default=None,
-            help="Directory of profiles.yml (default: DBT_PROFILES_DIR, else ./ when it has one, else ~/.dbt).",
-        ),
-        click.option(
-            "--profile",
-            "profile_name",
-            envvar="DBT_PROFILE",
-            help="dbt profile (default: `profile:` of the dbt_project.yml next to the config).",
-        ),
+        PROFILES_DIR_OPTION,
+        PROFILE_OPTION,
         click.option(
             "--file",
             "trial_file",
@@ -167,9 +237,7 @@ def _connection_options(command: F) -> F:
         ),
         CONFIG_OPTION,
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return _with_options(command, options)
 
 
 def _analyst_project(config_path: Path, trial_file: Path | None, name: str) -> Project:

@@ -6,6 +6,9 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+ERROR = "error"
+WARNING = "warning"
+
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
@@ -14,9 +17,15 @@ class Diagnostic:
     col: int  # 1-based
     message: str
     hint: str | None = None
+    severity: str = ERROR  # or WARNING: reported, but nothing fails (`validate --target`'s advice)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity != WARNING
 
     def __str__(self) -> str:
-        text = f"{self.file}:{self.line}:{self.col}: {self.message}"
+        label = "warning: " if self.severity == WARNING else ""
+        text = f"{self.file}:{self.line}:{self.col}: {label}{self.message}"
         return f"{text}; {self.hint}" if self.hint else text
 
 
@@ -40,3 +49,12 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """`did you mean 'plan'?` for the closest choice, or None when nothing is close."""
     matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def closest_names(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """Up to `n` choices close to `word`, closest first (the case of letters aside)."""
+    by_folded: dict[str, str] = {}
+    for choice in choices:
+        by_folded.setdefault(choice.lower(), choice)
+    matches = difflib.get_close_matches(word.lower(), list(by_folded), n=n, cutoff=0.6)
+    return [by_folded[m] for m in matches]

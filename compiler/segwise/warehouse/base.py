@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar, Literal
+
+from sqlglot import exp
 
 from segwise.errors import SegwiseError
 
@@ -17,6 +20,9 @@ class Warehouse(ABC):
     """A read-only connection: run a query, estimate its cost, close."""
 
     dialect: str  # one of segwise.sql.dialects.TARGETS
+    # How the warehouse resolves an unquoted column name: case-insensitively (DuckDB,
+    # BigQuery), or folded to lower (PostgreSQL) or upper case (Snowflake) and then exactly.
+    identifier_case: ClassVar[Literal["insensitive", "lower", "upper"]] = "insensitive"
 
     @abstractmethod
     def query(self, sql: str) -> list[tuple[Any, ...]]:
@@ -26,6 +32,27 @@ class Warehouse(ABC):
         """The bytes the query would scan, from the warehouse's own dry run; None where the
         warehouse has none (every warehouse but BigQuery)."""
         return None
+
+    def columns(self, relation: exp.Table) -> dict[str, str] | None:
+        """The relation's columns in order: name as stored -> type as the warehouse spells it
+        (`character varying(20)`, `NUMBER(38,0)`, `STRING`, ...), from the catalog alone (no
+        row is read); None when the relation does not exist or this connection cannot see it.
+        `segwise validate --target` checks the configured columns with it."""
+        raise WarehouseError(f"{type(self).__name__} cannot list the columns of a relation")
+
+    def column_named(self, name: str, columns: Iterable[str]) -> str | None:
+        """The column of `columns` that `name`, written unquoted as segwise's SQL writes it,
+        resolves to; None when there is none."""
+        stored = list(columns)
+        if name in stored:
+            return name
+        if self.identifier_case == "insensitive":
+            folded = [c for c in stored if c.lower() == name.lower()]
+            return folded[0] if len(folded) == 1 else None
+        if exp.to_identifier(name).quoted:  # written quoted: only the exact name matches
+            return None
+        name = name.lower() if self.identifier_case == "lower" else name.upper()
+        return name if name in stored else None
 
     @abstractmethod
     def close(self) -> None: ...

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlglot import exp
+
 from segwise.warehouse.base import Warehouse, WarehouseError, as_int, first_line, required, setting
+
+# The REST API's legacy type names, as GoogleSQL spells them.
+STANDARD_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
+
+
+def field_type(field: Any) -> str:
+    """A schema field's type as GoogleSQL spells it (a REPEATED field is an ARRAY)."""
+    name = str(field.field_type).upper()
+    name = STANDARD_TYPES.get(name, name)
+    return f"ARRAY<{name}>" if field.mode == "REPEATED" else name
+
 
 SCOPES = (
     "https://www.googleapis.com/auth/bigquery",
@@ -100,6 +113,23 @@ class BigQueryWarehouse(Warehouse):
             raise WarehouseError(f"bigquery dry run: {first_line(exc)}") from None
         total = job.total_bytes_processed
         return int(total) if total is not None else None
+
+    def columns(self, relation: exp.Table) -> dict[str, str] | None:
+        """From the table's metadata (`tables.get`: no job, no bytes billed); a relation
+        without a project is in the client's project, as in a query."""
+        from google.api_core.exceptions import GoogleAPIError, NotFound
+
+        parts = [p for p in (relation.catalog, relation.db, relation.name) if p]
+        if len(parts) < 2:
+            raise WarehouseError(f"bigquery: relation {relation.name!r} needs a dataset (dataset.table)")
+        try:
+            reference = self._bigquery.TableReference.from_string(".".join(parts), default_project=self.client.project)
+            table = self.client.get_table(reference)
+        except NotFound:
+            return None
+        except (GoogleAPIError, ValueError) as exc:
+            raise WarehouseError(f"bigquery: {first_line(exc)}") from None
+        return {str(field.name): field_type(field) for field in table.schema}
 
     def close(self) -> None:
         self.client.close()  # type: ignore[no-untyped-call]

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlglot import exp
 
+from segwise.sql.dialects import get_target
 from segwise.warehouse.base import Warehouse, WarehouseError, first_line
 
 
@@ -45,6 +47,18 @@ class DuckDBWarehouse(Warehouse):
             return [tuple(row) for row in self.con.execute(sql).fetchall()]
         except duckdb.Error as exc:
             raise WarehouseError(f"duckdb: {first_line(exc)}") from None
+
+    def columns(self, relation: exp.Table) -> dict[str, str] | None:
+        """From the result description of `SELECT * ... LIMIT 0`: it resolves the name exactly
+        as a query does (tables, views, attached catalogs, the search path)."""
+        probe = exp.select(exp.Star()).from_(relation.copy(), copy=False).limit(0, copy=False)
+        try:
+            cursor = self.con.execute(get_target(self.dialect).sql(probe, pretty=False, copy=False))
+        except duckdb.CatalogException:
+            return None
+        except duckdb.Error as exc:
+            raise WarehouseError(f"duckdb: {first_line(exc)}") from None
+        return {str(d[0]): str(d[1]) for d in cursor.description or ()}
 
     def close(self) -> None:
         self.con.close()

@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import URL, create_engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
+from sqlglot import exp, parse_one
 
+from segwise.sql.dialects import get_target
 from segwise.warehouse.base import Warehouse, WarehouseError, as_int, first_line, required, setting
 
 # libpq connection parameters a dbt-postgres profile may set, passed on as they are.
@@ -19,8 +21,20 @@ def _option_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace(" ", "\\ ")
 
 
+# The columns of one relation from the catalog: to_regclass resolves the name as a query
+# would (search_path, quoting) and is NULL when there is no such relation (or no access to
+# its schema); a relation without columns still gives one row.
+COLUMNS_SQL = """\
+SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+FROM (SELECT to_regclass(:name) AS rel) AS r
+LEFT JOIN pg_catalog.pg_attribute AS a ON a.attrelid = r.rel AND a.attnum > 0 AND NOT a.attisdropped
+WHERE r.rel IS NOT NULL
+ORDER BY a.attnum"""
+
+
 class PostgresWarehouse(Warehouse):
     dialect = "postgres"
+    identifier_case = "lower"
 
     def __init__(self, fields: dict[str, Any]) -> None:
         url = URL.create(
@@ -55,6 +69,15 @@ class PostgresWarehouse(Warehouse):
             raise WarehouseError(f"postgres: {first_line(exc.__cause__ or exc)}") from None
         finally:
             self.conn.rollback()
+
+    def columns(self, relation: exp.Table) -> dict[str, str] | None:
+        target = get_target(self.dialect)
+        name = exp.Literal.string(target.sql(relation, pretty=False))  # the name as a query writes it
+        query = exp.replace_placeholders(parse_one(COLUMNS_SQL, dialect="postgres"), name=name)
+        rows = self.query(target.sql(query, pretty=False, copy=False))
+        if not rows:
+            return None
+        return {str(column): str(kind) for column, kind in rows if column is not None}
 
     def close(self) -> None:
         self.conn.close()

@@ -10,11 +10,26 @@ from pathlib import Path
 from typing import Any
 
 import snowflake.connector
+from snowflake.connector.constants import FIELD_ID_TO_NAME
 from snowflake.connector.errors import Error as SnowflakeError
+from snowflake.connector.errors import ProgrammingError
+from sqlglot import exp
 
+from segwise.sql.dialects import get_target
 from segwise.warehouse.base import Warehouse, WarehouseError, as_int, first_line, required, setting
 
 PASSED_THROUGH = ("role", "warehouse", "database", "schema", "host", "protocol", "authenticator", "token")
+
+# "Object does not exist or not authorized" (and fakesnow's "Table ... does not exist").
+DOES_NOT_EXIST = 2003
+
+
+def type_name(type_code: int, precision: int | None, scale: int | None) -> str:
+    """A result column's type as Snowflake's SQL spells it (the wire names FIXED, REAL, TEXT)."""
+    name = FIELD_ID_TO_NAME.get(type_code) or f"TYPE_{type_code}"
+    if name == "FIXED":
+        return f"NUMBER({precision if precision is not None else 38},{scale or 0})"
+    return {"REAL": "FLOAT", "TEXT": "VARCHAR"}.get(name, name)
 
 
 def private_key_der(fields: dict[str, Any]) -> bytes | None:
@@ -46,6 +61,7 @@ def private_key_der(fields: dict[str, Any]) -> bytes | None:
 
 class SnowflakeWarehouse(Warehouse):
     dialect = "snowflake"
+    identifier_case = "upper"
 
     def __init__(self, fields: dict[str, Any]) -> None:
         args: dict[str, Any] = {
@@ -77,6 +93,22 @@ class SnowflakeWarehouse(Warehouse):
                 return [tuple(row) for row in cursor.fetchall()]
         except SnowflakeError as exc:
             raise WarehouseError(f"snowflake: {first_line(exc)}") from None
+
+    def columns(self, relation: exp.Table) -> dict[str, str] | None:
+        """From the result description of `SELECT * ... LIMIT 0` (no warehouse time is used:
+        Snowflake answers it from metadata), which also works for views and on fakesnow."""
+        probe = exp.select(exp.Star()).from_(relation.copy(), copy=False).limit(0, copy=False)
+        try:
+            with self.con.cursor() as cursor:
+                cursor.execute(get_target(self.dialect).sql(probe, pretty=False, copy=False))
+                description = cursor.description or []
+        except ProgrammingError as exc:
+            if exc.errno == DOES_NOT_EXIST:
+                return None
+            raise WarehouseError(f"snowflake: {first_line(exc)}") from None
+        except SnowflakeError as exc:
+            raise WarehouseError(f"snowflake: {first_line(exc)}") from None
+        return {d.name: type_name(d.type_code, d.precision, d.scale) for d in description}
 
     def close(self) -> None:
         self.con.close()
