@@ -46,11 +46,11 @@
 
 {% macro lookback_seconds() %}
   {%- set text = var('segwise_lookback', '3d') | string -%}
-  {%- set match = modules.re.match('^(\\d+)([smhdw])$', text) -%}
-  {%- if match is none -%}
+  {%- set seconds = segwise.duration_seconds(text) -%}
+  {%- if seconds is none -%}
     {{ exceptions.raise_compiler_error("segwise: var segwise_lookback must be a duration like 3d or 36h, got '" ~ text ~ "'") }}
   {%- endif -%}
-  {{ return(match.group(1) | int * {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}[match.group(2)]) }}
+  {{ return(seconds) }}
 {% endmacro %}
 
 {% macro context() %}

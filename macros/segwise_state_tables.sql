@@ -1,34 +1,6 @@
-{#- The tables segwise keeps in the target schema (SPEC §5), and the two it uses itself:
-    segwise_runs (one row per run: T, mode, users re-evaluated, watermarks) and
-    segwise_segments (the definition hashes the last run evaluated). -#}
-
-{% macro state_table_names() %}
-  {{ return(['segment_membership', 'segment_membership_history', 'segment_changes', 'segment_sizes',
-             'segment_group_membership', 'segwise_runs', 'segwise_segments']) }}
-{% endmacro %}
-
-{% macro state_columns(name) %}
-  {%- set s = dbt.type_string() -%}
-  {%- set ts = dbt.type_timestamp() -%}
-  {%- set n = dbt.type_bigint() -%}
-  {%- set tables = {
-    'segment_membership': [('segment', s), ('user_id', s), ('variant', s), ('entered_at', ts),
-                           ('definition_hash', s), ('evaluated_at', ts)],
-    'segment_membership_history': [('segment', s), ('user_id', s), ('valid_from', ts), ('valid_to', ts),
-                                   ('variant', s), ('definition_hash', s)],
-    'segment_changes': [('segment', s), ('user_id', s), ('changed_at', ts), ('change', s), ('reason', s)],
-    'segment_sizes': [('segment', s), ('evaluated_at', ts), ('members', n), ('entered', n), ('exited', n),
-                      ('control_members', n)],
-    'segment_group_membership': [('group_name', s), ('user_id', s), ('segment', s), ('evaluated_at', ts)],
-    'segwise_runs': [('as_of', ts), ('mode', s), ('reevaluated_users', n), ('max_loaded_at', ts),
-                     ('max_updated_at', ts), ('segments', n), ('started_at', ts)],
-    'segwise_segments': [('segment', s), ('definition_hash', s), ('evaluated_at', ts)],
-  } -%}
-  {%- if name not in tables -%}
-    {{ exceptions.raise_compiler_error("segwise: no state table named " ~ name) }}
-  {%- endif -%}
-  {{ return(tables[name]) }}
-{% endmacro %}
+{#- Naming and creating the tables segwise keeps in the target schema. Their names and columns
+    (state_table_names() and state_columns() in segwise_schema.sql) are generated from
+    compiler/segwise/dbt/state.py. -#}
 
 {% macro state_relation(name) %}
   {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier=name, type='table')) }}

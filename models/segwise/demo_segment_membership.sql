@@ -682,7 +682,7 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
+    AND {% if sw.full %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
       SELECT
         user_id
       FROM sw_candidates
@@ -746,7 +746,7 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+          AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
             SELECT
               user_id
             FROM sw_candidates
@@ -796,7 +796,7 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+        AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
           SELECT
             user_id
           FROM sw_candidates
@@ -2613,7 +2613,7 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
+    AND {% if sw.full %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
       SELECT
         user_id
       FROM sw_candidates
@@ -2671,7 +2671,7 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+          AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
             SELECT
               user_id
             FROM sw_candidates
@@ -2715,7 +2715,7 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+        AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
           SELECT
             user_id
           FROM sw_candidates
@@ -4546,7 +4546,7 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS VARCHAR) IN (
+    AND {% if sw.full %}TRUE{% else %}(CAST(u.user_id AS VARCHAR) IN (
       SELECT
         user_id
       FROM sw_candidates
@@ -4607,7 +4607,7 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
+          AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
             SELECT
               user_id
             FROM sw_candidates
@@ -4651,7 +4651,7 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
+        AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
           SELECT
             user_id
           FROM sw_candidates
@@ -6454,7 +6454,7 @@ WITH sw_candidates AS (
   FROM {{ ref('demo_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS STRING) IN (
+    AND {% if sw.full %}TRUE{% else %}(CAST(u.user_id AS STRING) IN (
       SELECT
         user_id
       FROM sw_candidates
@@ -6518,7 +6518,7 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
+          AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
             SELECT
               user_id
             FROM sw_candidates
@@ -6568,7 +6568,7 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
+        AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
           SELECT
             user_id
           FROM sw_candidates

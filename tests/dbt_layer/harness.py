@@ -20,20 +20,13 @@ from dbt.cli.main import dbtRunner
 
 from segwise.config import Project
 from segwise.dbt import generate
+from segwise.dbt import state as segwise_state
 from segwise.loading import load_project
 from tests.support.engines import BigQueryEngine, DuckEngine, Engine, PostgresEngine, SnowflakeEngine
 from tests.support.tables import load_tables
 
 REPO = Path(__file__).resolve().parents[2]
-STATE_TABLES = [
-    "segment_membership",
-    "segment_membership_history",
-    "segment_changes",
-    "segment_sizes",
-    "segment_group_membership",
-    "segwise_runs",
-    "segwise_segments",
-]
+STATE_TABLES = list(segwise_state.STATE_TABLES)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from segwise.dbt.state import STATE_TABLES
 from tests.dbt_layer.harness import REPO
 
 BIN = Path(sys.executable).parent
@@ -127,6 +128,10 @@ def test_a_separate_dbt_project_installs_segwise_and_builds(tmp_path: Path) -> N
         members = sorted(con.execute("SELECT segment, user_id, variant FROM main.segment_membership").fetchall())
         sizes = dict(con.execute("SELECT segment, members FROM main.segment_sizes").fetchall())
         view = sorted(r[0] for r in con.execute("SELECT user_id FROM main.seg_pro_not_buying").fetchall())
+        columns = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main' "
+            "ORDER BY table_name, ordinal_position"
+        ).fetchall()
     finally:
         con.close()
     assert members == [
@@ -139,6 +144,9 @@ def test_a_separate_dbt_project_installs_segwise_and_builds(tmp_path: Path) -> N
     ]
     assert sizes == {"big_spenders": 1, "pro_not_buying": 1, "pro_users": 2, "recent_buyers": 2}
     assert view == ["3"]
+    # the tables the materialization created have the columns segwise.dbt.state defines
+    for name, table in STATE_TABLES.items():
+        assert [c for t, c in columns if t == name] == [c.name for c in table.columns], name
 
     again = _run(str(BIN / "dbt"), "build", "--vars", json.dumps({"segwise_as_of": T}), cwd=root)
     assert again.returncode == 0, again.stdout[-4000:]  # the same T twice: a no-op run, still green

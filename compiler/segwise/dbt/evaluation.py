@@ -9,9 +9,9 @@ Its rows, `(kind, name, user_id, value)`:
     evaluated   users, -           value = how many users were evaluated
     watermark   loaded_at/updated_at   value = the largest value this run saw
 
-Run-time values come from `segwise.context()` (macros/segwise_context.sql) as Jinja:
-`sw.as_of` (T), `sw.prev_as_of`, the watermarks, and `sw.full_sql` (TRUE on full runs),
-so the one generated file serves full and incremental runs alike.
+Run-time values are parameters (segwise.sql.params), which `segwise.dbt.jinja` writes as
+the Jinja of `segwise.context()` (macros/segwise_context.sql): T, the previous run's T, the
+watermarks and the run's mode, so the one generated file serves full and incremental runs.
 """
 
 from __future__ import annotations
@@ -24,23 +24,12 @@ from segwise.config import Project
 from segwise.sql import literals
 from segwise.sql.candidates import Watermarks, candidates_query
 from segwise.sql.conditions import segment_column
-from segwise.sql.dialects import Target, Template, get_target
+from segwise.sql.dialects import Target, get_target
 from segwise.sql.holdout import variant
+from segwise.sql.params import Param, param
 from segwise.sql.query import evaluation
-from segwise.sql.relations import dbt as dbt_relations
+from segwise.sql.relations import for_models
 from segwise.sql.staging import Restriction, alias, col, table
-
-AS_OF = "{{ sw.as_of }}"
-PREV_AS_OF = "{{ sw.prev_as_of }}"
-LOADED_AFTER = "{{ sw.loaded_after }}"
-NEW_SINCE = "{{ sw.new_since }}"
-UPDATED_AFTER = "{{ sw.updated_after }}"
-FULL = "{{ sw.full_sql }}"
-INCREMENTAL = "{{ sw.incremental_sql }}"
-
-
-def _t(text: str) -> Template:
-    return Template(this=text)
 
 
 def _header(target: Target) -> exp.Select:
@@ -66,17 +55,19 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
     names = sorted(project.segments)
     config = project.config
     marks = Watermarks(
-        prev_as_of=_t(PREV_AS_OF),
-        loaded_after=_t(LOADED_AFTER) if config.events.loaded_at else None,
-        new_since=None if config.events.loaded_at else _t(NEW_SINCE),
-        updated_after=_t(UPDATED_AFTER) if config.users.updated_at else None,
+        prev_as_of=param(Param.PREV_AS_OF),
+        loaded_after=param(Param.LOADED_AFTER) if config.events.loaded_at else None,
+        new_since=None if config.events.loaded_at else param(Param.NEW_SINCE),
+        updated_after=param(Param.UPDATED_AFTER) if config.users.updated_at else None,
     )
-    found = candidates_query(project, names, dialect, _t(AS_OF), marks, dbt_relations)
+    found = candidates_query(project, names, dialect, param(Param.AS_OF), marks, for_models)
     candidates = (
-        exp.select(col("user_id")).from_(found.subquery("c", copy=False), copy=False).where(_t(INCREMENTAL), copy=False)
+        exp.select(col("user_id"))
+        .from_(found.subquery("c", copy=False), copy=False)
+        .where(param(Param.INCREMENTAL), copy=False)
     )
-    restriction = Restriction(exp.select(col("user_id")).from_(table("sw_candidates"), copy=False), unless=_t(FULL))
-    ev = evaluation(project, names, dialect, _t(AS_OF), dbt_relations, restriction)
+    restriction = Restriction(exp.select(col("user_id")).from_(table("sw_candidates"), copy=False), full_runs=True)
+    ev = evaluation(project, names, dialect, param(Param.AS_OF), for_models, restriction)
 
     parts: list[exp.Select] = [_header(target)]
     for name in names:
@@ -108,14 +99,14 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
         loaded = exp.Max(this=col(config.events.loaded_at))
         parts.append(
             _row("watermark", literals.string("loaded_at"), exp.Null(), target.cast(loaded, "text")).from_(
-                exp.alias_(dbt_relations(config.events.relation), "e", table=True), copy=False
+                exp.alias_(for_models(config.events.relation), "e", table=True), copy=False
             )
         )
     if config.users.updated_at:
         updated = exp.Max(this=col(config.users.updated_at))
         parts.append(
             _row("watermark", literals.string("updated_at"), exp.Null(), target.cast(updated, "text")).from_(
-                exp.alias_(dbt_relations(config.users.relation), "u", table=True), copy=False
+                exp.alias_(for_models(config.users.relation), "u", table=True), copy=False
             )
         )
     union: exp.Query = parts[0]

@@ -1,4 +1,9 @@
-"""Keeping user text inert inside dbt's Jinja.
+"""Writing SQL into dbt model files: the query's parameters as dbt Jinja, user text inert.
+
+The SQL layer's parameters (segwise.sql.params) become the Jinja of the model: the run's
+values come from `segwise.context()` (macros/segwise_context.sql) as `sw.<name>`, relations
+become dbt's `ref()`/`source()`, and the candidate restriction becomes an `{% if %}` on the
+run's mode, so the SQL a run executes holds only what that mode needs.
 
 dbt renders model files and YAML descriptions as Jinja templates, so a rule value such as
 `'{{ var("x") }}'` would be executed. In SQL every string literal holding a Jinja opener is
@@ -10,11 +15,14 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any, ClassVar
 
 from sqlglot import exp
 from sqlglot.generator import Generator
 
+from segwise.errors import CompileError
 from segwise.sql.dialects import Target
+from segwise.sql.params import CandidateScope, ModelRelation, Param, RunParameter
 
 OPENERS = re.compile(r"\{[{%#]")
 
@@ -36,11 +44,52 @@ def split_literal(node: exp.Literal) -> exp.Expr:
     return exp.paren(out)
 
 
+# The run context's name in the model (`{%- set sw = segwise.context() %}`), and the key of
+# each parameter in it.
+CONTEXT = "sw"
+CONTEXT_KEYS = {
+    Param.AS_OF: "as_of",
+    Param.PREV_AS_OF: "prev_as_of",
+    Param.LOADED_AFTER: "loaded_after",
+    Param.NEW_SINCE: "new_since",
+    Param.UPDATED_AFTER: "updated_after",
+    Param.INCREMENTAL: "incremental_sql",
+}
+# ref/source arguments: validated identifiers, checked again before they enter Jinja.
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+def _parameter(gen: Generator, e: RunParameter) -> str:
+    return f"{{{{ {CONTEXT}.{CONTEXT_KEYS[e.param]} }}}}"
+
+
+def _relation(gen: Generator, e: ModelRelation) -> str:
+    names = [n for n in (e.args.get("source"), e.this) if n]
+    if not all(_NAME.match(n) for n in names):
+        raise CompileError(f"cannot name the relation {names!r} in a dbt model")
+    quoted = ", ".join(f"'{n}'" for n in names)
+    alias = e.args.get("alias")
+    written = f"{{{{ {'source' if len(names) == 2 else 'ref'}({quoted}) }}}}"
+    return f"{written} AS {gen.sql(alias)}" if alias else written
+
+
+def _scope(gen: Generator, e: CandidateScope) -> str:
+    return f"{{% if {CONTEXT}.full %}}TRUE{{% else %}}({gen.sql(e.this)}){{% endif %}}"
+
+
 @functools.cache
 def _inert_generator(base: type[Generator]) -> type[Generator]:
-    """`base`, writing string literals split (a rewrite while generating: no extra tree walk)."""
+    """`base`, binding the parameters as dbt Jinja and writing string literals split (a
+    rewrite while generating: no extra tree walk)."""
 
     class Inert(base):  # type: ignore[valid-type,misc]
+        TRANSFORMS: ClassVar[dict[type[exp.Expr], Any]] = {
+            **base.TRANSFORMS,
+            RunParameter: _parameter,
+            ModelRelation: _relation,
+            CandidateScope: _scope,
+        }
+
         def literal_sql(self, expression: exp.Literal) -> str:
             split = split_literal(expression)
             sql: str = super().literal_sql(expression) if split is expression else self.sql(split)

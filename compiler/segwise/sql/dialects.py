@@ -21,6 +21,7 @@ from sqlglot.dialects.snowflake import Snowflake
 from sqlglot.generator import Generator
 
 from segwise.errors import CompileError
+from segwise.sql.params import CandidateScope, ModelRelation, RunParameter
 
 # --- segwise nodes ----------------------------------------------------------------------
 
@@ -46,23 +47,6 @@ class RegexSearch(exp.Expression, exp.Func):
     """Partial regular-expression match. Snowflake's REGEXP_LIKE is anchored at both ends."""
 
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
-
-
-class Template(exp.Expression):
-    """Text emitted verbatim: only for dbt Jinja the generator itself writes (never user input)."""
-
-    arg_types: ClassVar[dict[str, bool]] = {"this": True, "alias": False}
-
-
-class JinjaSwitch(exp.Expression):
-    """`TRUE` when the dbt template variable `flag` renders as 'TRUE', else `this`: decided when
-    dbt renders the model, so the SQL a run executes holds only one of the two."""
-
-    arg_types: ClassVar[dict[str, bool]] = {"this": True, "flag": True}
-
-
-def _lit(value: str) -> str:
-    return exp.Literal.string(value).sql()
 
 
 def _json_text_duckdb(gen: Generator, e: JsonText) -> str:
@@ -108,20 +92,19 @@ def _regex_snowflake(gen: Generator, e: RegexSearch) -> str:
     return f"(REGEXP_INSTR({gen.sql(e.this)}, {gen.sql(e.expression)}) > 0)"
 
 
-def _template(gen: Generator, e: Template) -> str:
-    alias = e.args.get("alias")
-    return f"{e.this} AS {gen.sql(alias)}" if alias else str(e.this)
-
-
-def _jinja_switch(gen: Generator, e: JinjaSwitch) -> str:
-    return f"{{% if {e.args['flag']} == 'TRUE' %}}TRUE{{% else %}}({gen.sql(e.this)}){{% endif %}}"
+def _unbound(gen: Generator, e: exp.Expr) -> str:
+    raise CompileError(
+        f"unbound {type(e).__name__} {e.this!r}: a query with run-time parameters is written by the dbt layer "
+        "(segwise.dbt.jinja), which binds them"
+    )
 
 
 def _transforms(base: type[Generator], **fixes: Any) -> dict[type[exp.Expr], Any]:
     table: dict[type[exp.Expr], Any] = {
         **base.TRANSFORMS,
-        Template: _template,
-        JinjaSwitch: _jinja_switch,
+        RunParameter: _unbound,
+        ModelRelation: _unbound,
+        CandidateScope: _unbound,
         RegexSearch: _regex_generic,
     }
     table.update({(globals().get(name) or getattr(exp, name)): fn for name, fn in fixes.items()})

@@ -1,7 +1,8 @@
 """How the configured relations appear in SQL.
 
 `segwise compile` and `preview` read tables directly (`ref('x')` is the table `x` of the
-target schema); the dbt models render `{{ ref('x') }}` so dbt resolves and orders them.
+target schema); for the dbt models `ref` and `source` stay parameters that the dbt layer
+writes as dbt's own `ref`/`source`, so dbt resolves and orders them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable, Mapping
 from sqlglot import exp
 
 from segwise.config import Ref, Relation, SourceRef, TableName
-from segwise.sql.dialects import Template
+from segwise.sql.params import ModelRelation
 
 Resolver = Callable[[Relation], exp.Expr]
 
@@ -53,12 +54,13 @@ def direct(
     return resolve
 
 
-def dbt(relation: Relation) -> exp.Expr:
-    """`{{ ref('x') }}` / `{{ source('a', 'b') }}`; names are validated identifiers."""
+def for_models(relation: Relation) -> exp.Expr:
+    """Relations for a caller that resolves `ref`/`source` itself (the dbt models): a
+    `ModelRelation` parameter, bound when the model is written."""
     match relation:
         case Ref(name=name):
-            return Template(this=f"{{{{ ref('{name}') }}}}")
+            return ModelRelation(this=name)
         case SourceRef(source=source, table=table):
-            return Template(this=f"{{{{ source('{source}', '{table}') }}}}")
+            return ModelRelation(this=table, source=source)
         case TableName(parts=parts):
             return _table(parts)

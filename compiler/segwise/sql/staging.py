@@ -6,7 +6,6 @@ timestamps, doubles and booleans, whatever the warehouse columns are.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,7 +14,8 @@ from sqlglot import exp
 from segwise.config import Config, FlatProperties, JsonProperties
 from segwise.rules.values import ValueType
 from segwise.sql import literals
-from segwise.sql.dialects import JinjaSwitch, JsonText, RegexSearch, Target, Template
+from segwise.sql.dialects import JsonText, RegexSearch, Target
+from segwise.sql.params import CandidateScope
 from segwise.sql.plan import Horizon
 
 SQL_TYPES = {
@@ -98,30 +98,17 @@ def relevant_sql(
     return exp.or_(*parts) if len(parts) > 1 else parts[0]
 
 
-# A dbt template printing one Jinja expression: `{{ sw.full_sql }}`.
-JINJA_EXPRESSION = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
-
-
 @dataclass(frozen=True)
 class Restriction:
-    """Evaluate only the users `ids` selects; when `unless` is true (dbt's full mode, a
-    template), everyone."""
+    """Evaluate only the users `ids` selects; with `full_runs`, the query also serves full
+    runs, where the restriction holds for everyone (a `CandidateScope` the caller binds)."""
 
     ids: exp.Query
-    unless: exp.Expr | None = None
+    full_runs: bool = False
 
     def condition(self, target: Target, user_id: exp.Expr) -> exp.Expr:
         test: exp.Expr = exp.In(this=user_id, query=self.ids.copy().subquery(copy=False))
-        if self.unless is None:
-            return test
-        flag = JINJA_EXPRESSION.fullmatch(self.unless.this) if isinstance(self.unless, Template) else None
-        if flag is not None:
-            # Chosen when dbt renders the model, so a full run's SQL holds no subquery at all.
-            # `TRUE OR <subquery>` is logically the same, but planners keep the dead subquery
-            # in the plan: under DuckDB's deduplication window it blocks the narrow grouped
-            # arg-min with late materialization and doubles the cost of a full run.
-            return JinjaSwitch(this=test, flag=flag.group(1))
-        return exp.or_(self.unless.copy(), test)
+        return CandidateScope(this=test) if self.full_runs else test
 
 
 def users_cte(

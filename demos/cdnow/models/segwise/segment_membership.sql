@@ -560,7 +560,7 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
+    AND {% if sw.full %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
       SELECT
         user_id
       FROM sw_candidates
@@ -599,7 +599,7 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+          AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
             SELECT
               user_id
             FROM sw_candidates
@@ -630,7 +630,7 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+        AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
           SELECT
             user_id
           FROM sw_candidates
@@ -1776,7 +1776,7 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
+    AND {% if sw.full %}TRUE{% else %}(CAST(u.user_id AS TEXT) IN (
       SELECT
         user_id
       FROM sw_candidates
@@ -1812,7 +1812,7 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+          AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
             SELECT
               user_id
             FROM sw_candidates
@@ -1840,7 +1840,7 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
+        AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS TEXT) IN (
           SELECT
             user_id
           FROM sw_candidates
@@ -2976,7 +2976,7 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS VARCHAR) IN (
+    AND {% if sw.full %}TRUE{% else %}(CAST(u.user_id AS VARCHAR) IN (
       SELECT
         user_id
       FROM sw_candidates
@@ -3015,7 +3015,7 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
+          AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
             SELECT
               user_id
             FROM sw_candidates
@@ -3043,7 +3043,7 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
+        AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS VARCHAR) IN (
           SELECT
             user_id
           FROM sw_candidates
@@ -4174,7 +4174,7 @@ WITH sw_candidates AS (
   FROM {{ ref('cdnow_users') }} AS u
   WHERE
     NOT u.user_id IS NULL
-    AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(u.user_id AS STRING) IN (
+    AND {% if sw.full %}TRUE{% else %}(CAST(u.user_id AS STRING) IN (
       SELECT
         user_id
       FROM sw_candidates
@@ -4213,7 +4213,7 @@ WITH sw_candidates AS (
           (
             NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
           )
-          AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
+          AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
             SELECT
               user_id
             FROM sw_candidates
@@ -4244,7 +4244,7 @@ WITH sw_candidates AS (
         (
           NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.as_of }}
         )
-        AND {% if sw.full_sql == 'TRUE' %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
+        AND {% if sw.full %}TRUE{% else %}(CAST(e.user_id AS STRING) IN (
           SELECT
             user_id
           FROM sw_candidates

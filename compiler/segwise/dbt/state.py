@@ -1,0 +1,148 @@
+"""The tables segwise keeps in the target schema, defined once.
+
+The generated schema YAML (docs and tests) is written from these, and so is the package's
+macro file that creates the tables (`macros/segwise_schema.sql`, see `segwise.dbt.macros`).
+
+Column types are dbt's portable ones: `string`, `timestamp` and `bigint` become each
+adapter's `dbt.type_string()`, `dbt.type_timestamp()` and `dbt.type_bigint()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Tests a column may name: dbt's, plus two that need the project ("segments": one of its
+# segment names; "variants": control or treatment).
+NOT_NULL = "not_null"
+SEGMENTS = "segments"
+VARIANTS = "variants"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # string, timestamp, bigint
+    description: str
+    tests: tuple[str | dict[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
+class StateTable:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()  # unique together (a schema test)
+    documented: bool = True  # its columns appear in the schema YAML
+
+
+def _values(*values: str) -> dict[str, object]:
+    return {"accepted_values": {"arguments": {"values": list(values)}}}
+
+
+STATE_TABLES: dict[str, StateTable] = {
+    t.name: t
+    for t in (
+        StateTable(
+            "segment_membership",
+            "Current members of every segment (one row per segment and user), kept by segwise.",
+            (
+                Column("segment", "string", "Segment name.", (NOT_NULL, SEGMENTS)),
+                Column("user_id", "string", "User id, as text.", (NOT_NULL,)),
+                Column(
+                    "variant", "string", "'control' or 'treatment' for segments with a holdout, else NULL.", (VARIANTS,)
+                ),
+                Column("entered_at", "timestamp", "T of the run that saw the user enter.", (NOT_NULL,)),
+                Column("definition_hash", "string", "Hash of the definition that decided the membership.", (NOT_NULL,)),
+                Column("evaluated_at", "timestamp", "T of the last run that re-evaluated this user.", (NOT_NULL,)),
+            ),
+            key=("segment", "user_id"),
+        ),
+        StateTable(
+            "segment_membership_history",
+            "Every membership interval: valid_from is the run that saw the user enter, valid_to the run"
+            " that saw the exit (NULL while current).",
+            (
+                Column("segment", "string", "Segment name.", (NOT_NULL,)),
+                Column("user_id", "string", "User id.", (NOT_NULL,)),
+                Column("valid_from", "timestamp", "T of the run that saw the entry.", (NOT_NULL,)),
+                Column("valid_to", "timestamp", "T of the run that saw the exit; NULL while current."),
+                Column("variant", "string", "Holdout variant during the interval.", (VARIANTS,)),
+                Column("definition_hash", "string", "Definition hash at entry.", (NOT_NULL,)),
+            ),
+            key=("segment", "user_id", "valid_from"),
+        ),
+        StateTable(
+            "segment_changes",
+            "The change log: one row per entry or exit, with the reason ('data', or 'definition' for a"
+            " segment's first evaluation or a changed definition).",
+            (
+                Column("segment", "string", "Segment name.", (NOT_NULL,)),
+                Column("user_id", "string", "User id.", (NOT_NULL,)),
+                Column("changed_at", "timestamp", "T of the run that saw the change.", (NOT_NULL,)),
+                Column("change", "string", "'entered' or 'exited'.", (NOT_NULL, _values("entered", "exited"))),
+                Column(
+                    "reason",
+                    "string",
+                    "'data', or 'definition' for bulk re-evaluations.",
+                    (NOT_NULL, _values("data", "definition")),
+                ),
+            ),
+            key=("segment", "user_id", "changed_at"),
+        ),
+        StateTable(
+            "segment_sizes",
+            "One row per segment per run: members after the run, entries and exits in it, members in the"
+            " control group.",
+            (
+                Column("segment", "string", "Segment name.", (NOT_NULL,)),
+                Column("evaluated_at", "timestamp", "T of the run.", (NOT_NULL,)),
+                Column("members", "bigint", "Members after the run.", (NOT_NULL,)),
+                Column("entered", "bigint", "Entries in the run.", (NOT_NULL,)),
+                Column("exited", "bigint", "Exits in the run.", (NOT_NULL,)),
+                Column("control_members", "bigint", "Members in the control group.", (NOT_NULL,)),
+            ),
+            key=("segment", "evaluated_at"),
+        ),
+        StateTable(
+            "segment_group_membership",
+            "Mutually exclusive groups: each user's label is the first segment of the group's priority list"
+            " the user belongs to, else the fallback.",
+            (
+                Column("group_name", "string", "Group name.", (NOT_NULL,)),
+                Column("user_id", "string", "User id.", (NOT_NULL,)),
+                Column("segment", "string", "The user's label: a segment name or the group's fallback.", (NOT_NULL,)),
+                Column("evaluated_at", "timestamp", "T of the run that assigned the label.", (NOT_NULL,)),
+            ),
+            key=("group_name", "user_id"),
+        ),
+        StateTable(
+            "segwise_runs",
+            "One row per run: T, the mode (full, incremental), how many users it re-evaluated, and the"
+            " watermarks the next run starts from.",
+            (
+                Column("as_of", "timestamp", "T of the run."),
+                Column("mode", "string", "full or incremental."),
+                Column("reevaluated_users", "bigint", "Users the run evaluated."),
+                Column("max_loaded_at", "timestamp", "The largest loaded_at the run saw."),
+                Column("max_updated_at", "timestamp", "The largest updated_at the run saw."),
+                Column("segments", "bigint", "Segments the run evaluated."),
+                Column("started_at", "timestamp", "When the run started (UTC)."),
+            ),
+            key=("as_of",),
+            documented=False,
+        ),
+        StateTable(
+            "segwise_segments",
+            "The definition hashes the last run evaluated; a difference makes the next run a full one.",
+            (
+                Column("segment", "string", "Segment name."),
+                Column("definition_hash", "string", "Its definition hash."),
+                Column("evaluated_at", "timestamp", "T of the run that evaluated it."),
+            ),
+            documented=False,
+        ),
+    )
+}
+
+# The state tables other than membership: each is a `segwise_state` model of its own.
+MAINTAINED = [name for name in STATE_TABLES if name != "segment_membership"]
