@@ -4,15 +4,23 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install engines test lint demo demo-incremental demo-cdnow bench clean
+.PHONY: install engines test test-fast test-dbt-oldest lint demo demo-incremental demo-cdnow bench clean
 
 install: $(VENV)/.installed
+
+# The demo needs segwise alone (DuckDB and dbt-duckdb are its core dependencies); the tests
+# need every adapter and the dev tools.
+$(VENV)/.demo-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[all,dev]'
-	touch $@
+	touch $@ $(VENV)/.demo-installed
 
 # Local stand-ins for Snowflake and BigQuery, each in a virtualenv of its own because they pin
 # their own sqlglot and duckdb (ENGINES.md). The tests start and stop the servers themselves.
@@ -35,49 +43,69 @@ $(SPATIAL):
 	ln -sf $$(ls $(CURDIR)/$(ENGINES)/bqemulator/lib/python*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension) $@
 
 lint: install
-	$(BIN)/ruff check compiler tests bench
+	$(BIN)/ruff check compiler demos tests bench
 	$(BIN)/mypy
 
+TEST_ENV := SEGWISE_FAKESNOW=$(CURDIR)/$(FAKESNOW) SEGWISE_BQEMULATOR=$(CURDIR)/$(BQEMULATOR) \
+	SEGWISE_BQEMULATOR_HOME=$(CURDIR)/$(ENGINES)/bqemulator/home
+
 test: install engines lint
-	SEGWISE_FAKESNOW=$(CURDIR)/$(FAKESNOW) SEGWISE_BQEMULATOR=$(CURDIR)/$(BQEMULATOR) \
-	SEGWISE_BQEMULATOR_HOME=$(CURDIR)/$(ENGINES)/bqemulator/home \
-	$(BIN)/python -m pytest -n 2 --dist worksteal -q $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist worksteal -q $(PYTEST_ARGS)
 
-# The demo: e-commerce and in-app survey data (10,000 users, ~620,000 events), every segment
-# of segments/ built by `dbt build` on DuckDB, then each segment's size and a few members.
+# The inner loop: compiler, validation, reference and DuckDB tests, no servers (about 3 min).
+test-fast: install
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q -m "not slow and not postgres and not snowflake and not bigquery" $(PYTEST_ARGS)
+
+# The oldest dbt this package supports (require-dbt-version), in a virtualenv of its own:
+# the package, its schema tests and incremental runs on DuckDB and PostgreSQL.
+OLDEST := .venv-dbt-oldest
+$(OLDEST)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/pip install -q --upgrade pip
+	$(OLDEST)/bin/pip install -q 'dbt-core~=1.8.0' 'dbt-duckdb~=1.8.0' 'dbt-postgres~=1.8.0' -e '.[postgres]' \
+	  'pytest>=8,<10' 'pytest-xdist>=3.5,<4' 'hypothesis>=6.100,<7'
+	touch $@
+
+test-dbt-oldest: $(OLDEST)/.installed
+	$(OLDEST)/bin/dbt --version | head -3
+	$(OLDEST)/bin/python -m pytest -n 2 -q tests/dbt_layer/test_package.py tests/dbt_layer/test_runs.py $(PYTEST_ARGS)
+
+# The demo (demos/ecommerce): e-commerce and in-app survey data (10,000 users, ~620,000
+# events), all 27 segments built by `segwise build` on DuckDB twice, a week before T and at T,
+# so that history and changes have rows; then each segment's size and a few members.
+DEMO := demos/ecommerce
 DEMO_AS_OF ?= 2025-06-01T00:00:00
-export DBT_PROFILES_DIR := $(CURDIR)/.dbt
-export SEGWISE_DUCKDB_PATH := $(CURDIR)/segwise.duckdb
-export SEGWISE_DEMO_DATA := $(CURDIR)/data
+DEMO_WEEK_BEFORE ?= 2025-05-25T00:00:00
+DEMO_ENV := SEGWISE_DUCKDB_PATH=$(CURDIR)/segwise.duckdb SEGWISE_DEMO_DATA=$(CURDIR)/data PYTHONPATH=$(CURDIR)/demos
+SEGWISE := $(CURDIR)/$(BIN)/segwise
+DBT := $(CURDIR)/$(BIN)/dbt
 
-.dbt/profiles.yml: profiles.example.yml
-	mkdir -p .dbt && cp profiles.example.yml $@
-
-demo: install .dbt/profiles.yml
+demo: $(VENV)/.demo-installed
 	rm -rf data segwise.duckdb
-	$(BIN)/python -m segwise.demo.generate --out data --as-of $(DEMO_AS_OF)
-	$(BIN)/segwise validate
-	$(BIN)/segwise generate
-	$(BIN)/dbt build --vars '{segwise_as_of: "$(DEMO_AS_OF)"}'
-	$(BIN)/python -m segwise.demo.summary
+	$(DEMO_ENV) $(BIN)/python -m segwise_demo.generate --out data --as-of $(DEMO_AS_OF)
+	cd $(DEMO) && $(DEMO_ENV) $(DBT) deps --quiet
+	cd $(DEMO) && $(DEMO_ENV) $(SEGWISE) build --vars '{segwise_as_of: "$(DEMO_WEEK_BEFORE)"}'
+	cd $(DEMO) && $(DEMO_ENV) $(SEGWISE) build --vars '{segwise_as_of: "$(DEMO_AS_OF)"}'
+	$(DEMO_ENV) $(BIN)/python -m segwise_demo.summary --database segwise.duckdb --project $(DEMO)
 
 # After `make demo`: load HOURS more hours of events and run again, incrementally.
 HOURS ?= 6
-demo-incremental: install .dbt/profiles.yml
-	$(BIN)/python -m segwise.demo.generate --out data --append-hours $(HOURS)
-	$(BIN)/dbt build --vars "{segwise_as_of: \"$$($(BIN)/python -m segwise.demo.next_as_of --data data)\"}"
-	$(BIN)/python -m segwise.demo.summary
+demo-incremental: $(VENV)/.demo-installed
+	$(DEMO_ENV) $(BIN)/python -m segwise_demo.generate --out data --append-hours $(HOURS)
+	cd $(DEMO) && $(DEMO_ENV) $(SEGWISE) build \
+	  --vars "{segwise_as_of: \"$$($(DEMO_ENV) $(CURDIR)/$(BIN)/python -m segwise_demo.next_as_of --data $(CURDIR)/data)\"}"
+	$(DEMO_ENV) $(BIN)/python -m segwise_demo.summary --database segwise.duckdb --project $(DEMO)
 
 # The second demo, on real data: CDNOW purchases (1997-1998), RFM and recency/frequency
-# segments, segwise installed into a separate dbt project as a package.
+# segments (demos/cdnow). The purchase file ships with the `demo` extra (lifetimes).
 CDNOW_AS_OF ?= 1998-07-01T00:00:00
-demo-cdnow: install .dbt/profiles.yml
-	$(BIN)/python -m segwise.demo.cdnow --out data/cdnow
-	$(BIN)/segwise validate --config demos/cdnow/segwise.yml
-	$(BIN)/segwise generate --config demos/cdnow/segwise.yml
-	cd demos/cdnow && SEGWISE_DUCKDB_PATH=$(CURDIR)/cdnow.duckdb $(CURDIR)/$(BIN)/dbt deps && \
-	  SEGWISE_DUCKDB_PATH=$(CURDIR)/cdnow.duckdb $(CURDIR)/$(BIN)/dbt build --vars '{segwise_as_of: "$(CDNOW_AS_OF)"}'
-	$(BIN)/python -m segwise.demo.summary --database cdnow.duckdb
+CDNOW_ENV := SEGWISE_DUCKDB_PATH=$(CURDIR)/cdnow.duckdb SEGWISE_DEMO_DATA=$(CURDIR)/data PYTHONPATH=$(CURDIR)/demos
+demo-cdnow: $(VENV)/.demo-installed
+	$(BIN)/pip install -q -e '.[demo]'
+	$(CDNOW_ENV) $(BIN)/python -m segwise_demo.cdnow --out data/cdnow
+	cd demos/cdnow && $(CDNOW_ENV) $(DBT) deps --quiet
+	cd demos/cdnow && $(CDNOW_ENV) $(SEGWISE) build --vars '{segwise_as_of: "$(CDNOW_AS_OF)"}'
+	$(CDNOW_ENV) $(BIN)/python -m segwise_demo.summary --database cdnow.duckdb --project demos/cdnow
 
 # The benchmark (BENCHMARKS.md): 50 segments on generated data at EVENTS/10, 3*EVENTS/10 and
 # EVENTS events, one run; prints the table and writes bench/results.json.
@@ -87,4 +115,4 @@ bench: install
 	  --events $$(( $(EVENTS) / 10 )) $$(( $(EVENTS) * 3 / 10 )) $(EVENTS) --out bench/results.json
 
 clean:
-	rm -rf $(VENV) $(ENGINES) .pytest_cache .hypothesis .mypy_cache .ruff_cache .dbt target data segwise.duckdb cdnow.duckdb demos/cdnow/target demos/cdnow/dbt_packages bench/work
+	rm -rf $(VENV) $(OLDEST) $(ENGINES) .pytest_cache .hypothesis .mypy_cache .ruff_cache target data segwise.duckdb cdnow.duckdb demos/*/target demos/*/dbt_packages demos/*/logs bench/work

@@ -121,8 +121,7 @@ def dbt_project(root: Path, db: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
     (root / "packages.yml").write_text(json.dumps({"packages": [{"local": str(REPO)}]}))
     (root / "dbt_project.yml").write_text(
-        "name: segwise_bench\nversion: '1.0'\nconfig-version: 2\nprofile: segwise_bench\n"
-        "model-paths: ['models']\nmodels: {segwise: {+enabled: false}}\n"
+        "name: segwise_bench\nversion: '1.0'\nconfig-version: 2\nprofile: segwise_bench\nmodel-paths: ['models']\n"
     )
     output = {"type": "duckdb", "path": str(db), "schema": "main", "threads": 1}
     (root / "profiles.yml").write_text(json.dumps({"segwise_bench": {"target": "bench", "outputs": {"bench": output}}}))

@@ -14,7 +14,7 @@ from segwise.loading import load_project
 from segwise.sql.dialects import TARGETS
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = load_project(ROOT / "segwise.yml")
+DEMO = load_project(ROOT / "demos/ecommerce/segwise.yml")
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -23,13 +23,13 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_validate_demo_prints_one_line_summary() -> None:
-    code, out, _ = run("validate", "--config", str(ROOT / "segwise.yml"))
+    code, out, _ = run("validate", "--config", str(ROOT / "demos/ecommerce/segwise.yml"))
     assert code == 0
     assert out.strip().splitlines() == [f"ok: {len(DEMO.segments)} segments, {len(DEMO.groups)} group"]
 
 
 def test_validate_reports_every_error_located(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "segwise.yml", tmp_path / "segwise.yml")
+    shutil.copy(ROOT / "demos/ecommerce/segwise.yml", tmp_path / "segwise.yml")
     (tmp_path / "segments").mkdir()
     (tmp_path / "segments" / "bad.yml").write_text(
         "segments:\n"
@@ -75,7 +75,7 @@ groups:
 
 
 def test_validate_prints_ten_located_errors_with_hints_and_writes_nothing(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "segwise.yml", tmp_path / "segwise.yml")
+    shutil.copy(ROOT / "demos/ecommerce/segwise.yml", tmp_path / "segwise.yml")
     (tmp_path / "segments").mkdir()
     bad = tmp_path / "segments" / "ten.yml"
     bad.write_text(TEN_MISTAKES)
@@ -104,7 +104,7 @@ def test_compile_every_demo_segment_parses_back(dialect: str) -> None:
             "--as-of",
             "2025-06-01T00:00:00",
             "--config",
-            str(ROOT / "segwise.yml"),
+            str(ROOT / "demos/ecommerce/segwise.yml"),
         )
         assert code == 0, err
         statements = sqlglot.parse(out, read=TARGETS[dialect].reader)
@@ -132,13 +132,45 @@ def test_compile_runs_on_duckdb_against_the_demo_schema() -> None:
         ' \'{"amount": 120.5, "category": "electronics"}\')'
     )
     for name in DEMO.segments:
-        code, out, err = run("compile", name, "--as-of", "2025-06-01T00:00:00", "--config", str(ROOT / "segwise.yml"))
+        code, out, err = run(
+            "compile", name, "--as-of", "2025-06-01T00:00:00", "--config", str(ROOT / "demos/ecommerce/segwise.yml")
+        )
         assert code == 0, err
         rows = con.execute(out).fetchall()
         assert all(user == "1" for user, _variant in rows), name
 
 
 def test_compile_unknown_segment_suggests_the_closest() -> None:
-    code, _, err = run("compile", "pro_user", "--config", str(ROOT / "segwise.yml"))
+    code, _, err = run("compile", "pro_user", "--config", str(ROOT / "demos/ecommerce/segwise.yml"))
     assert code == 1
     assert "unknown segment 'pro_user'; did you mean 'pro_users'?" in err
+
+
+TINY_CONFIG = """\
+sources:
+  users: {relation: ref('users'), id: user_id, traits: {plan: string}}
+  events: {relation: ref('events'), user_id: user_id, name: event_name, timestamp: occurred_at}
+"""
+
+
+@pytest.mark.parametrize(
+    ("segments", "groups", "summary"),
+    [
+        (0, 0, "ok: 0 segments"),
+        (1, 0, "ok: 1 segment"),
+        (3, 0, "ok: 3 segments"),
+        (1, 1, "ok: 1 segment, 1 group"),
+        (2, 2, "ok: 2 segments, 2 groups"),
+    ],
+)
+def test_validate_summary_counts_in_words(tmp_path: Path, segments: int, groups: int, summary: str) -> None:
+    (tmp_path / "segwise.yml").write_text(TINY_CONFIG)
+    (tmp_path / "segments").mkdir()
+    lines = [f"  - {{name: s{i}, rule: {{trait: plan, eq: pro}}}}" for i in range(segments)]
+    text = "\n".join(["segments:", *lines]) if segments else ""  # an empty file defines nothing
+    if groups:
+        text += "\ngroups:\n" + "\n".join(f"  - {{name: g{i}, priority: [s0]}}" for i in range(groups))
+    (tmp_path / "segments" / "s.yml").write_text(text + "\n")
+    code, out, err = run("validate", "--config", str(tmp_path / "segwise.yml"))
+    assert code == 0, err
+    assert out.strip() == summary

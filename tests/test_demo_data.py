@@ -14,12 +14,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from segwise.demo import cdnow, generate, tables
-from segwise.demo.catalog import Mailings
-from segwise.demo.personas import make_persona
-from segwise.demo.sizes import segment_sizes
-from segwise.demo.stream import REPLAY_DELAY, Window, user_batch
-from segwise.demo.timeline import HOUR, Timeline, parse_instant
+from segwise_demo import cdnow, generate, tables
+from segwise_demo.catalog import Mailings
+from segwise_demo.personas import make_persona
+from segwise_demo.sizes import segment_sizes
+from segwise_demo.stream import REPLAY_DELAY, Window, user_batch
+from segwise_demo.timeline import HOUR, Timeline, parse_instant
 
 ROOT = Path(__file__).resolve().parents[1]
 USERS = 500
@@ -155,7 +155,7 @@ def test_properties_are_json_of_the_declared_types(con: duckdb.DuckDBPyConnectio
 
 
 def test_every_demo_segment_has_members_but_not_everyone(small: Path) -> None:
-    universe, sizes = segment_sizes(small, ROOT / "segwise.yml", AS_OF)
+    universe, sizes = segment_sizes(small, ROOT / "demos/ecommerce/segwise.yml", AS_OF)
     empty = [name for name, (members, _) in sizes.items() if members == 0]
     everyone = [name for name, (members, _) in sizes.items() if members > 0.95 * universe]
     assert (empty, everyone) == ([], [])

@@ -14,7 +14,7 @@ from segwise.loading import load_project
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECTS = {
-    "demo": ROOT / "segwise.yml",
+    "demo": ROOT / "demos/ecommerce/segwise.yml",
     "constructs": ROOT / "tests/golden/constructs/segwise.yml",
     "constructs_flat": ROOT / "tests/golden/constructs/segwise_flat.yml",
     "bench": ROOT / "bench/segwise.yml",

@@ -58,7 +58,7 @@ REPRESENTATIVE = [
     "nps_detractors",  # JSON property filters
     "trial_ending_soon",  # relative time on a trait
 ]
-PROJECT = load_project(ROOT / "segwise.yml")
+PROJECT = load_project(ROOT / "demos/ecommerce/segwise.yml")
 
 CONSTRUCTS = GOLDEN / "constructs"
 VARIANTS = {"json": "segwise.yml", "flat": "segwise_flat.yml"}

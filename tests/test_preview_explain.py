@@ -587,7 +587,7 @@ def test_preview_and_explain_sql_parse_back_for_every_demo_segment(dialect: str)
     from segwise.preview import preview_query
 
     root = Path(__file__).resolve().parents[1]
-    demo = load_project(root / "segwise.yml")
+    demo = load_project(root / "demos/ecommerce/segwise.yml")
     resolver = direct("analytics", database="warehouse")
     target = get_target(dialect)
     for name in demo.segments:
@@ -617,3 +617,28 @@ def test_a_failed_dry_run_does_not_stop_the_preview(duck: Setup) -> None:
     console = Console(width=200, record=True)
     console.print(render_preview(result, "main"))
     assert fields(console.export_text())["would scan"] == "unknown: bigquery dry run: Not supported by this emulator"
+
+
+@pytest.mark.parametrize("command", [["preview", "zzz"], ["explain", "zzz", "alice"]])
+def test_unknown_segment_lists_the_segments_when_none_is_close(duck: Setup, command: list[str]) -> None:
+    code, out, err = duck.cli(*command, "--as-of", AS_OF)
+    assert code == 1 and out == ""
+    assert err.strip() == "error: unknown segment 'zzz'; the segments are buyers, nearby, percent, subject"
+
+
+@pytest.mark.parametrize("command", [["preview", "buyer"], ["explain", "buyer", "alice"]])
+def test_unknown_segment_names_every_close_one(duck: Setup, command: list[str]) -> None:
+    trial = duck.root / "trial.yml"
+    trial.write_text("segments:\n  - {name: buyers_eu, rule: {event: order_completed}}\n")
+    code, out, err = duck.cli(*command, "--file", str(trial), "--as-of", AS_OF)
+    assert code == 1 and out == ""
+    assert err.strip() == "error: unknown segment 'buyer'; did you mean 'buyers' or 'buyers_eu'?"
+
+
+def test_unknown_segment_lists_at_most_twenty_names(duck: Setup) -> None:
+    trial = duck.root / "trial.yml"
+    trial.write_text("segments:\n" + "".join(f"  - {{name: s_{i:02d}, rule: {{event: x}}}}\n" for i in range(25)))
+    code, _, err = duck.cli("preview", "zzz", "--file", str(trial), "--as-of", AS_OF)
+    assert code == 1
+    listed = ", ".join(["buyers", "nearby", "percent", *(f"s_{i:02d}" for i in range(17))])
+    assert err.strip() == f"error: unknown segment 'zzz'; the segments are {listed} and 9 more"

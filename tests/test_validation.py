@@ -239,7 +239,7 @@ TRAIT_ERRORS = [
         '{trait: is_beta, eq: "true"}',
         '"true"',
         "'eq' on boolean trait 'is_beta' needs true or false, got the string 'true'",
-        None,
+        "write it without quotes: eq: true",
     ),
     (
         "{trait: signup_at, before: 5}",
@@ -410,7 +410,12 @@ EVENT_ERRORS = [
         f"operator 'in' does not apply to count; valid operators: {CMP_OPS}",
         None,
     ),
-    ('{event: a, count: {gte: "3"}}', '"3"', "'gte' on count needs a number, got the string '3'", None),
+    (
+        '{event: a, count: {gte: "3"}}',
+        '"3"',
+        "'gte' on count needs a number, got the string '3'",
+        "write it without quotes: gte: 3",
+    ),
     (
         "{event: a, sum: {property: product_id, gt: 1}}",
         "product_id",
@@ -540,7 +545,7 @@ NEAR_RFM_ERRORS = [
         '{near: {lat: "52", lon: 0, radius_km: 1}}',
         '"52"',
         "near.lat must be a number, got the string '52'",
-        "write it without quotes",
+        "write it without quotes: lat: 52",
     ),
     (
         "{near: {lat: 0, lon: 0, radius_km: 1, radius: 2}}",
@@ -999,7 +1004,12 @@ def test_segment_mistakes(config: Config) -> None:
         (10, 11, "tags must be a list, got the string 'x'", None),
         (11, 14, "holdout must be an integer from 0 to 50, got 60", None),
         (14, 16, "a tag must be a string, got the number 3", None),
-        (15, 14, "holdout must be an integer from 0 to 50, got the string '10'", None),
+        (
+            15,
+            14,
+            "holdout must be an integer from 0 to 50, got the string '10'",
+            "write it without quotes: holdout: 10",
+        ),
         (18, 14, "holdout must be an integer from 0 to 50, got the number 10.5", None),
         (20, 5, "a segment must be a mapping, got the string 'just a string'", None),
     ]
@@ -1174,7 +1184,7 @@ YAML_PROBLEMS = [
         2,
         1,
         "invalid YAML: expected the node content, but found '<stream end>' (while parsing a flow node)",
-        None,
+        "the file ends where a value should be: close every '[' and '{'",
     ),
     (
         "segments:\n\t- name: a\n",
@@ -1188,13 +1198,31 @@ YAML_PROBLEMS = [
         2,
         1,
         "invalid YAML: expected a single document in the stream, but found another document",
-        None,
+        "keep one document per file: remove the '---' line or split the file",
     ),
-    ("segments: []\nsegments: []\n", 2, 1, "duplicate key 'segments' (first at line 1)", None),
+    (
+        "segments: []\nsegments: []\n",
+        2,
+        1,
+        "duplicate key 'segments' (first at line 1)",
+        "keep one 'segments' and merge what the two hold",
+    ),
     # The alias resolves to the anchored node: the error points at the anchor.
-    ("segments: &a\n  - name: a\n    rule: {all: *a}\n", 1, 11, "recursive YAML alias", None),
-    ("segments: !custom x\n", 1, 11, "unsupported YAML tag '!custom'", None),
-    ("? [a]\n: 1\n", 1, 3, "a key must be a plain string, not a list or mapping", None),
+    (
+        "segments: &a\n  - name: a\n    rule: {all: *a}\n",
+        1,
+        11,
+        "recursive YAML alias",
+        "an alias (*name) cannot stand inside the node its anchor names",
+    ),
+    (
+        "segments: !custom x\n",
+        1,
+        11,
+        "unsupported YAML tag '!custom'",
+        "quote a value that starts with '!': YAML reads it as a tag",
+    ),
+    ("? [a]\n: 1\n", 1, 3, "a key must be a plain string, not a list or mapping", "write the key as a word"),
 ]
 
 
@@ -1442,7 +1470,7 @@ def test_config_mistakes(tmp_path: Path) -> None:
             2,
             1,
             "invalid YAML: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence)",
-            None,
+            "close the '[' opened at line 1, column 4, and separate items with ', '",
         ),
     ],
 )
@@ -1584,7 +1612,7 @@ def test_load_project_reports_every_error_of_every_file(tmp_path: Path, monkeypa
     assert [str(d) for d in info.value.diagnostics] == [
         "segments/one.yml:3:24: segments refer to each other in a cycle: one -> three -> one",
         "segments/sub/broken.yml:4:1: invalid YAML: expected the node content, but found '<stream end>' "
-        "(while parsing a flow node)",
+        "(while parsing a flow node); the file ends where a value should be: close every '[' and '{'",
         "segments/two.yml:2:5: duplicate segment name 'one' (first defined at segments/one.yml:2)",
         "segments/two.yml:3:19: unknown trait 'plna'; did you mean 'plan'?",
     ]
@@ -1679,3 +1707,228 @@ def test_portable_patterns(pattern: str) -> None:
 def test_non_portable_patterns(pattern: str, message: str) -> None:
     problem = check_portable_regex(pattern)
     assert problem is not None and message in problem
+
+
+# --- unknown keys at every level get the closest key, else the valid ones -------------------
+
+UNKNOWN_KEY_RULES = [
+    (
+        "{any: [{trait: plan, eq: x}], anny: 1}",
+        "anny",
+        "unknown key 'anny' in the 'any' condition",
+        "did you mean 'any'?",
+    ),
+    (
+        "{not: {trait: plan, eq: x}, nott: 1}",
+        "nott",
+        "unknown key 'nott' in the 'not' condition",
+        "did you mean 'not'?",
+    ),
+    (
+        "{near: {lat: 0, lon: 0, radius_km: 1, lng: 0}}",
+        "lng",
+        "unknown key 'lng' in near",
+        "did you mean 'lon'?",
+    ),
+    ("{rfm: {tier: champions, teir: x}}", "teir", "unknown key 'teir' in rfm", "did you mean 'tier'?"),
+    # A unique prefix wins over difflib's pick ('frequency').
+    ("{rfm: {recency: {lt: 3}}}", "recency", "unknown key 'recency' in rfm", "did you mean 'recency_days'?"),
+    ("{event: a, Within: 3d}", "Within", "unknown key 'Within' in an event condition", "did you mean 'within'?"),
+    (
+        "{event: a, betwen_ago: [3d, 1d]}",
+        "betwen_ago",
+        "unknown key 'betwen_ago' in an event condition",
+        "did you mean 'between_ago'?",
+    ),
+    (
+        "{event: a, every: 1d, periods: 3, at_least: 1, min_cnt: 2}",
+        "min_cnt",
+        "unknown key 'min_cnt' in an event condition",
+        "did you mean 'min_count'?",
+    ),
+    (
+        "{event: a, zzz: 1}",
+        "zzz",
+        "unknown key 'zzz' in an event condition",
+        "expected one of: event, where, within, between_ago, since, count, sum, avg, min, max, count_distinct, "
+        "first_seen, last_seen, every, periods, at_least, min_count",
+    ),
+    (
+        "{sequence: {steps: [{event: a}, {event: b, absnt: true}]}}",
+        "absnt",
+        "unknown key 'absnt' in sequence step 2",
+        "did you mean 'absent'?",
+    ),
+    (
+        "{sequence: {steps: [{event: a}]}, within: 3d}",
+        "within",
+        "unknown key 'within' in a sequence condition",
+        "expected one of: sequence",
+    ),
+    (
+        "{EVENT: a}",
+        "{EVENT",
+        "a condition needs one of the keys all, any, not, trait, event, sequence, in_segment, near, rfm",
+        "did you mean 'event'?",
+    ),
+    # Operators: the closest, else only the operators valid here (no `trait`, `ignore_case`, `property`).
+    ("{trait: ltv, GT: 1}", "GT", "unknown operator 'GT' for number trait 'ltv'", "did you mean 'gt'?"),
+    (
+        "{trait: plan, eq: x, ignorecase: true}",
+        "ignorecase",
+        "unknown operator 'ignorecase' for string trait 'plan'",
+        "did you mean 'ignore_case'?",
+    ),
+    (
+        "{trait: plan, zzz: x}",
+        "zzz",
+        "unknown operator 'zzz' for string trait 'plan'",
+        f"valid operators: {STRING_OPS}",
+    ),
+    (
+        "{event: a, where: [{property: amount, gt: 1, zz: 1}]}",
+        "zz",
+        "unknown operator 'zz' for number property 'amount'",
+        f"valid operators: {NUMBER_OPS}",
+    ),
+    (
+        "{event: a, sum: {property: amount, zz: 1}}",
+        "zz",
+        "unknown operator 'zz' for sum of 'amount'",
+        f"valid operators: {CMP_OPS}",
+    ),
+    (
+        "{event: a, first_seen: {before_: '2025-01-01'}}",
+        "before_",
+        "unknown operator 'before_' for first_seen",
+        "did you mean 'before'?",
+    ),
+    (
+        "{rfm: {r: {gte: 4, betwen: [1, 2]}}}",
+        "betwen",
+        "unknown operator 'betwen' for rfm r",
+        "did you mean 'between'?",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "needle", "message", "hint"), UNKNOWN_KEY_RULES)
+def test_unknown_keys_in_rules(config: Config, rule: str, needle: str, message: str, hint: str) -> None:
+    error = only(errors(segment_text(rule), config))
+    assert (error.file, error.line, error.col) == (FILE, *at(rule, needle))
+    assert (error.message, error.hint) == (message, hint)
+
+
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        ("segments: []\ngroup: []\n", (2, 1, "unknown key 'group' in a segment file", "did you mean 'groups'?")),
+        (
+            "segments:\n  - {name: a, rule: {trait: plan, eq: x}, desc: y}\n",
+            (2, 43, "unknown key 'desc' in a segment", "did you mean 'description'?"),
+        ),
+        (
+            "segments:\n  - {name: a, rule: {trait: plan, eq: x}, holdot: 10}\n",
+            (2, 43, "unknown key 'holdot' in a segment", "did you mean 'holdout'?"),
+        ),
+        (
+            "segments:\n  - {name: a, rule: {trait: plan, eq: x}, zzz: 1}\n",
+            (2, 43, "unknown key 'zzz' in a segment", "expected one of: name, description, tags, holdout, rule"),
+        ),
+        (
+            "segments:\n  - {name: a, rule: {trait: plan, eq: x}}\ngroups:\n  - {name: g, priority: [a], fallbak: a}\n",
+            (4, 30, "unknown key 'fallbak' in a group", "did you mean 'fallback'?"),
+        ),
+    ],
+)
+def test_unknown_keys_in_segment_files(config: Config, text: str, row: tuple[int, int, str, str]) -> None:
+    assert error_rows(errors(text, config)) == [row]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "row"),
+    [
+        ("rfm: {event", "rmf: {event", (22, 1, "unknown key 'rmf' in the config", "did you mean 'rfm'?")),
+        (
+            "sources:\n",
+            "segment_path: x\nsources:\n",
+            (1, 1, "unknown key 'segment_path' in the config", "did you mean 'segments_path'?"),
+        ),
+        (
+            "sources:\n",
+            "zzz: x\nsources:\n",
+            (
+                1,
+                1,
+                "unknown key 'zzz' in the config",
+                "expected one of: segments_path, models_path, model_prefix, sources, rfm",
+            ),
+        ),
+        ("sources:\n", "sources:\n  user: {}\n", (2, 3, "unknown key 'user' in sources", "did you mean 'users'?")),
+        (
+            "    id: user_id\n",
+            "    id: user_id\n    trait: {}\n",
+            (5, 5, "unknown key 'trait' in sources.users", "did you mean 'traits'?"),
+        ),
+        (
+            "    user_id: user_id\n",
+            "    user_id: user_id\n    timestmp: x\n",
+            (17, 5, "unknown key 'timestmp' in sources.events", "did you mean 'timestamp'?"),
+        ),
+        (
+            "column: lifetime_value}",
+            "columns: lifetime_value}",
+            (8, 27, "unknown key 'columns' in trait 'ltv'", "did you mean 'column'?"),
+        ),
+        (
+            "geo: {lat: lat, lon: lon}",
+            "geo: {lat: lat, lon: lon, lng: lon}",
+            (13, 31, "unknown key 'lng' in sources.users.geo", "did you mean 'lon'?"),
+        ),
+        (
+            "      column: properties\n",
+            "      column: properties\n      type: {}\n",
+            (21, 7, "unknown key 'type' in sources.events.properties", "did you mean 'types'?"),
+        ),
+        (
+            "rfm: {event: order_completed,",
+            "rfm: {evnt: x, event: order_completed,",
+            (22, 7, "unknown key 'evnt' in rfm", "did you mean 'event'?"),
+        ),
+    ],
+)
+def test_unknown_keys_in_the_config(tmp_path: Path, old: str, new: str, row: tuple[int, int, str, str]) -> None:
+    assert CONFIG.count(old) == 1
+    diagnostics = config_errors(tmp_path, CONFIG.replace(old, new))
+    assert {d.file for d in diagnostics} == {str(tmp_path / "segwise.yml")}
+    assert error_rows(diagnostics) == [row]
+
+
+# --- a quoted number (or boolean) where one is needed: the hint shows it unquoted ------------
+
+QUOTED_VALUES = [
+    ('{trait: ltv, gt: "12"}', '"12"', "write it without quotes: gt: 12"),
+    ('{trait: ltv, lte: " 1e3 "}', '" 1e3 "', "write it without quotes: lte: 1e3"),
+    ('{trait: ltv, in: [1, "2"]}', '"2"', "write it without quotes: 2"),
+    ("{trait: ltv, between: ['1', 5]}", "'1'", "write it without quotes: 1"),
+    ('{event: a, sum: {property: amount, gt: "100"}}', '"100"', "write it without quotes: gt: 100"),
+    ('{rfm: {m: {gte: "4"}}}', '"4"', "write it without quotes: gte: 4"),
+    ('{event: a, every: 1d, periods: "3", at_least: 1}', '"3"', "write it without quotes: periods: 3"),
+    ('{trait: is_beta, is_set: "false"}', '"false"', "write it without quotes: is_set: false"),
+    (
+        '{sequence: {steps: [{event: a}, {event: b, absent: "true", within: 1d}]}}',
+        '"true"',
+        "write it without quotes: absent: true",
+    ),
+    ('{near: {lat: "52.5", lon: 0, radius_km: 1}}', '"52.5"', "write it without quotes: lat: 52.5"),
+    # Unquoted, these would not be the number needed either: no hint to unquote them.
+    ('{trait: ltv, gt: "abc"}', '"abc"', None),
+    ('{trait: ltv, gt: ".inf"}', '".inf"', None),
+    ('{event: a, every: 1d, periods: "2.5", at_least: 1}', '"2.5"', None),
+]
+
+
+@pytest.mark.parametrize(("rule", "needle", "hint"), QUOTED_VALUES)
+def test_quoted_values_hint_to_unquote(config: Config, rule: str, needle: str, hint: str | None) -> None:
+    error = only(errors(segment_text(rule), config))
+    assert (error.line, error.col, error.hint) == (*at(rule, needle), hint)

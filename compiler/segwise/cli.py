@@ -14,7 +14,8 @@ from rich.console import Console
 
 from segwise.config import Project
 from segwise.dbt import generate as generation
-from segwise.errors import SegwiseError, ValidationError, did_you_mean
+from segwise.dbt.staleness import remember_fresh
+from segwise.errors import SegwiseError, ValidationError, closest_names, did_you_mean
 from segwise.loading import load_project
 from segwise.loading.project import with_segments_text
 from segwise.rules.values import parse_iso
@@ -127,9 +128,9 @@ def validate(
     except SegwiseError as exc:
         err.print(f"[red]error:[/red] {exc}", markup=True)
         sys.exit(1)
-    groups = f", {len(project.groups)} group{'s' if len(project.groups) != 1 else ''}" if project.groups else ""
+    groups = f", {_plural(len(project.groups), 'group')}" if project.groups else ""
     if not use_warehouse:
-        out.print(f"ok: {len(project.segments)} segments{groups}")
+        out.print(f"ok: {_plural(len(project.segments), 'segment')}{groups}")
         return
     from segwise.warehouse import connect, load_profile, resolver_for
     from segwise.warehouse.checks import check_warehouse
@@ -152,7 +153,7 @@ def validate(
         sys.exit(1)
     against = f"checked against {profile.type} target {profile.target!r}"
     advice = f"; {_plural(warnings, 'warning')}" if warnings else ""
-    out.print(f"ok: {len(project.segments)} segments{groups}, {against}{advice}", markup=False)
+    out.print(f"ok: {_plural(len(project.segments), 'segment')}{groups}, {against}{advice}", markup=False)
 
 
 @main.command(name="compile")
@@ -215,7 +216,25 @@ def generate(ctx: click.Context, check: bool, project_dir: Path | None, config_p
         out.print(f"ok: {todo.unchanged} generated files up to date")
         return
     generation.apply(todo)
+    remember_fresh(config_path, root)  # the next `dbt build` skips the full stale check
     out.print(f"wrote {len(todo.write)} files, removed {len(todo.delete)}, {todo.unchanged} unchanged")
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+def build(dbt_args: tuple[str, ...]) -> None:
+    """Validate, generate, then `dbt build DBT_ARGS...` (one command for orchestrators).
+
+    Every argument goes to dbt (--select, --vars, --target, --full-refresh, ...); the project
+    is dbt's: --project-dir, else the current directory, and its segwise.yml. Exits with
+    dbt's code; stops before dbt when the definitions do not validate.
+    """
+    from segwise.dbt.build import run_build
+
+    sys.exit(run_build(list(dbt_args), out, err))
 
 
 # --- preview and explain: through the dbt profile's connection ---------------------------------
@@ -249,9 +268,23 @@ def _analyst_project(config_path: Path, trial_file: Path | None, name: str) -> P
             raise SegwiseError(f"cannot read {trial_file}: {exc.strerror}") from None
         project = with_segments_text(project, text, str(trial_file))
     if name not in project.segments:
-        hint = did_you_mean(name, project.segments)
-        raise SegwiseError(f"unknown segment {name!r}" + (f"; {hint}" if hint else ""))
+        raise _unknown_segment(name, project)
     return project
+
+
+MAX_LISTED = 20  # segment names listed when none is close: a big project's would fill the screen
+
+
+def _unknown_segment(name: str, project: Project) -> SegwiseError:
+    """Names the segments close to `name`, else the project's (the first MAX_LISTED)."""
+    near = closest_names(name, project.segments)
+    if near:
+        return SegwiseError(f"unknown segment {name!r}; did you mean {' or '.join(f'{n!r}' for n in near)}?")
+    names = sorted(project.segments)
+    if not names:
+        return SegwiseError(f"unknown segment {name!r}: the project defines no segments")
+    more = f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+    return SegwiseError(f"unknown segment {name!r}; the segments are {', '.join(names[:MAX_LISTED])}{more}")
 
 
 def _fail(exc: SegwiseError) -> NoReturn:

@@ -21,6 +21,7 @@ from dbt.cli.main import dbtRunner
 from segwise.config import Project
 from segwise.dbt import generate
 from segwise.dbt import state as segwise_state
+from segwise.dbt.staleness import remember_fresh
 from segwise.loading import load_project
 from tests.support.engines import BigQueryEngine, DuckEngine, Engine, PostgresEngine, SnowflakeEngine
 from tests.support.tables import load_tables
@@ -83,13 +84,12 @@ class DbtProject:
     def __init__(self, root: Path, engine: str | Warehouse, pg_dsn: str | None = None) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        # segwise installed the way a team installs it: a dbt package, its own models disabled.
+        # segwise installed the way a team installs it: a dbt package (it has no models of its own).
         (root / "packages.yml").write_text(json.dumps({"packages": [{"local": str(REPO)}]}))
         (root / "dbt_project.yml").write_text(
             "name: segwise_it\nversion: '1.0'\nconfig-version: 2\nprofile: segwise_it\n"
             "model-paths: ['models']\ntest-paths: ['dbt_tests']\n"
             "vars: {segwise_lookback: 3d}\n"
-            "models: {segwise: {+enabled: false}}\n"
         )
         if isinstance(engine, Warehouse):
             self.warehouse = engine
@@ -128,6 +128,7 @@ class DbtProject:
             (seg_dir / "all.yml").write_text(json.dumps({"segments": segments, "groups": list(groups)}, default=str))
         project = load_project(self.root / "segwise.yml")
         generate.apply(generate.plan(project, self.root))
+        remember_fresh(self.root / "segwise.yml", self.root)  # dbt's stale check: one read per file
         self.config = config
         return project
 

@@ -80,7 +80,6 @@ def _write_project(root: Path) -> None:
     (root / "segments").mkdir()
     (root / "dbt_project.yml").write_text(
         "name: acme\nversion: '1.0'\nconfig-version: 2\nprofile: acme\n"
-        "models:\n  segwise: {+enabled: false}\n"
         "seeds:\n  acme:\n    users: {+column_types: {id: bigint, signed_up: timestamp}}\n"
         "    events: {+column_types: {user_id: bigint, occurred_at: timestamp, properties: json}}\n"
     )

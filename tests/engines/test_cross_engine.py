@@ -88,14 +88,13 @@ def _rows(data: Path, what: str) -> list[dict[str, Any]]:
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A small demo data set (300 users) before and after the next 12-hour load."""
     data = tmp_path_factory.mktemp("demo") / "data"
-    run = [sys.executable, "-m", "segwise.demo.generate", "--out", str(data), "--users", "300"]
-    env = {**os.environ, "PYTHONPATH": str(REPO / "compiler")}
+    run = [sys.executable, "-m", "segwise_demo.generate", "--out", str(data), "--users", "300"]
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'compiler'}{os.pathsep}{REPO / 'demos'}"}
     subprocess.run(run, check=True, capture_output=True, cwd=REPO, env=env)
     first = {"users": _rows(data, "users"), "events": _rows(data, "events")}
     subprocess.run([*run[:5], "--append-hours", "12"], check=True, capture_output=True, cwd=REPO, env=env)
     second = {"users": _rows(data, "users"), "events": _rows(data, "events")}
-    config = YAML(typ="safe").load((REPO / "segwise.yml").read_text())
-    config.pop("model_prefix", None)
+    config = YAML(typ="safe").load((REPO / "demos/ecommerce/segwise.yml").read_text())
     return {"first": first, "second": second, "config": config}
 
 

@@ -35,8 +35,13 @@ class StateTable:
     documented: bool = True  # its columns appear in the schema YAML
 
 
+def accepted_values(values: list[str]) -> dict[str, object]:
+    """The package's own accepted_values test: it takes an `arguments:` block on dbt 1.8-1.11."""
+    return {"segwise.segwise_accepted_values": {"arguments": {"values": values}}}
+
+
 def _values(*values: str) -> dict[str, object]:
-    return {"accepted_values": {"arguments": {"values": list(values)}}}
+    return accepted_values(list(values))
 
 
 STATE_TABLES: dict[str, StateTable] = {

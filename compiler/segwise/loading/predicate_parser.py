@@ -14,7 +14,7 @@ from datetime import datetime
 
 from segwise.errors import did_you_mean
 from segwise.loading.durations import parse_duration
-from segwise.loading.reader import Reporter, as_bool, as_list, closest, describe
+from segwise.loading.reader import Reporter, as_bool, as_list, describe, nearest, unquote_hint
 from segwise.loading.yaml_source import YMap, YNode, YScalar
 from segwise.rules.predicates import (
     Between,
@@ -100,7 +100,10 @@ def _operator_ok(r: Reporter, m: YMap, key: str, subject: Subject, reserved: Seq
         return True
     key_node = m.key_node(key)
     if key not in ALL_OPERATORS:
-        r.error(key_node, f"unknown operator '{key}' for {subject.text}", closest(key, [*subject.operators, *reserved]))
+        # A misspelt reserved key (`ignore_cas`) is named, but only operators are listed.
+        near = nearest(key, [*subject.operators, *reserved])
+        listed = f"did you mean '{near}'?" if near else f"valid operators: {', '.join(subject.operators)}"
+        r.error(key_node, f"unknown operator '{key}' for {subject.text}", listed)
         return False
     equivalent = EQUIVALENTS.get(key)
     hint = f"did you mean '{equivalent}'?" if equivalent in subject.operators else did_you_mean(key, subject.operators)
@@ -130,7 +133,7 @@ def _ignore_case(r: Reporter, m: YMap, op: str, subject: Subject) -> bool | None
 def _parse_value(r: Reporter, op: str, node: YNode, subject: Subject, ignore_case: bool) -> Predicate | None:
     what = f"'{op}' on {subject.text}"
     if op in ("eq", "neq", "gt", "gte", "lt", "lte", "before", "after"):
-        value = literal(r, node, subject.type, what)
+        value = literal(r, node, subject.type, what, op)
         if value is None:
             return None
         cmp = {"before": CmpOp.LT, "after": CmpOp.GT}.get(op) or CmpOp(op)
@@ -138,7 +141,7 @@ def _parse_value(r: Reporter, op: str, node: YNode, subject: Subject, ignore_cas
     if op in ("in", "not_in"):
         return _in_list(r, node, subject.type, what, negated=op == "not_in", ignore_case=ignore_case)
     if op == "is_set":
-        expected = literal(r, node, ValueType.BOOLEAN, what)
+        expected = literal(r, node, ValueType.BOOLEAN, what, op)
         return None if expected is None else IsSet(bool(expected))
     if op == "between":
         return _between(r, node, subject.type, what)
@@ -151,8 +154,11 @@ def _parse_value(r: Reporter, op: str, node: YNode, subject: Subject, ignore_cas
     return None if duration is None else RelativeTime(RelOp(op), duration)
 
 
-def literal(r: Reporter, node: YNode, type_: ValueType, what: str) -> Value | None:
-    """A value of `type_`: float for numbers, str, bool, datetime for ISO timestamps."""
+def literal(r: Reporter, node: YNode, type_: ValueType, what: str, key: str | None = None) -> Value | None:
+    """A value of `type_`: float for numbers, str, bool, datetime for ISO timestamps.
+
+    `key` is the key the value was written under, for the hint on a quoted number; None for
+    an item of a list."""
     value = node.value if isinstance(node, YScalar) else None
     if type_ is ValueType.NUMBER:
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -160,12 +166,12 @@ def literal(r: Reporter, node: YNode, type_: ValueType, what: str) -> Value | No
                 return float(value)
             r.error(node, f"{what} needs a finite number, got {describe(node)}")
             return None
-        r.error(node, f"{what} needs a number, got {describe(node)}")
+        r.error(node, f"{what} needs a number, got {describe(node)}", unquote_hint(node, key, "float"))
         return None
     if type_ is ValueType.BOOLEAN:
         if isinstance(value, bool):
             return value
-        r.error(node, f"{what} needs true or false, got {describe(node)}")
+        r.error(node, f"{what} needs true or false, got {describe(node)}", unquote_hint(node, key, "bool"))
         return None
     if not isinstance(value, str):
         hint = f"quote it to compare text: '{node.raw}'" if isinstance(node, YScalar) and value is not None else None

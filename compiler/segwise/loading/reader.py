@@ -10,14 +10,19 @@ import math
 import re
 from collections.abc import Sequence
 
-from segwise.errors import Diagnostic, did_you_mean
-from segwise.loading.yaml_source import YMap, YNode, YScalar, YSeq
+from ruamel.yaml import YAML
+from ruamel.yaml.nodes import ScalarNode
+
+from segwise.errors import Diagnostic, closest_names
+from segwise.loading.yaml_source import CORE, YMap, YNode, YScalar, YSeq
 from segwise.rules.values import Location
 
 # Names users write (traits, properties) and SQL identifiers (columns, relation parts).
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 NAME_HELP = "use letters, digits and _, not starting with a digit"
+# Decides what a quoted value would be unquoted, exactly as the loader will read it.
+_RESOLVER = YAML(typ="safe", pure=True).resolver
 
 
 class Reporter:
@@ -50,11 +55,35 @@ def describe(node: YNode) -> str:
     return f"the string {value!r}"
 
 
+def nearest(word: str, choices: Sequence[str]) -> str | None:
+    """The one choice `word` begins (`recency` -> `recency_days`, which difflib ranks below
+    `frequency`), else the choice closest to it, the case of letters aside; None if none is."""
+    folded = word.lower()
+    starting = [choice for choice in choices if len(word) >= 3 and choice.lower().startswith(folded)]
+    near = starting if len(starting) == 1 else closest_names(word, choices, n=1)
+    return near[0] if near else None
+
+
 def closest(word: str, choices: Sequence[str]) -> str | None:
     """A hint naming the closest choice, or listing them all when none is close."""
     if not choices:
         return None
-    return did_you_mean(word, choices) or f"expected one of: {', '.join(choices)}"
+    near = nearest(word, choices)
+    return f"did you mean '{near}'?" if near else f"expected one of: {', '.join(choices)}"
+
+
+def unquote_hint(node: YNode, key: str | None, kind: str) -> str | None:
+    """`write it without quotes: gt: 12` when a quoted string would be the `kind` ("int",
+    "float" or "bool") needed unquoted; "float" accepts integers too. `key` is None for
+    an item of a list."""
+    if not (isinstance(node, YScalar) and isinstance(node.value, str)):
+        return None
+    text = node.value.strip()
+    tag = str(_RESOLVER.resolve(ScalarNode, text, (True, False))).removeprefix(CORE)
+    wanted = ("int", "float") if kind == "float" else (kind,)
+    if tag not in wanted or re.search("inf|nan", text, re.IGNORECASE):  # `.inf` unquoted is not finite either
+        return None
+    return f"write it without quotes: {key}: {text}" if key else f"write it without quotes: {text}"
 
 
 def as_map(r: Reporter, node: YNode, what: str) -> YMap | None:
@@ -96,7 +125,7 @@ def as_name(r: Reporter, node: YNode, what: str, pattern: re.Pattern[str] = NAME
 def as_bool(r: Reporter, node: YNode, what: str) -> bool | None:
     if isinstance(node, YScalar) and isinstance(node.value, bool):
         return node.value
-    r.error(node, f"{what} must be true or false, got {describe(node)}")
+    r.error(node, f"{what} must be true or false, got {describe(node)}", unquote_hint(node, what, "bool"))
     return None
 
 
@@ -105,7 +134,7 @@ def as_int(r: Reporter, node: YNode, what: str, low: int, high: int | None = Non
     value = node.value if isinstance(node, YScalar) else None
     bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
     if not isinstance(value, int) or isinstance(value, bool):
-        r.error(node, f"{what} must be an integer {bounds}, got {describe(node)}")
+        r.error(node, f"{what} must be an integer {bounds}, got {describe(node)}", unquote_hint(node, what, "int"))
         return None
     if value < low or (high is not None and value > high):
         r.error(node, f"{what} must be an integer {bounds}, got {value}")
@@ -121,17 +150,9 @@ def as_number(r: Reporter, node: YNode, what: str) -> float | None:
             return float(value)
         r.error(node, f"{what} must be a finite number, got {describe(node)}")
         return None
-    hint = "write it without quotes" if isinstance(value, str) and _is_number(value) else None
-    r.error(node, f"{what} must be a number, got {describe(node)}", hint)
+    key = what.rsplit(".", 1)[-1]  # `near.lat` -> `lat`
+    r.error(node, f"{what} must be a number, got {describe(node)}", unquote_hint(node, key, "float"))
     return None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def check_keys(r: Reporter, m: YMap, allowed: Sequence[str], what: str) -> bool:

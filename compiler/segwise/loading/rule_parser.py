@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from segwise.config import Config
-from segwise.errors import did_you_mean
 from segwise.loading.event_parser import parse_event, parse_sequence
 from segwise.loading.predicate_parser import CMP_OPS, IGNORE_CASE, OPERATORS, Subject, parse_predicate
-from segwise.loading.reader import Reporter, as_list, as_map, as_number, as_str, check_keys, closest
+from segwise.loading.reader import Reporter, as_list, as_map, as_number, as_str, check_keys, closest, nearest
 from segwise.loading.yaml_source import YMap, YNode
 from segwise.rules.nodes import (
     AllOf,
@@ -63,8 +62,9 @@ def parse_condition(ctx: RuleContext, node: YNode, depth: int = 0) -> Condition 
         return None
     kinds = [key for key in m if key in KINDS]
     if not kinds:
-        hints = (did_you_mean(key, KINDS) for key in m)
-        r.error(m, f"a condition needs one of the keys {', '.join(KINDS)}", next((h for h in hints if h), None))
+        near = next((kind for key in m if (kind := nearest(key, KINDS))), None)
+        hint = f"did you mean '{near}'?" if near else None  # the message lists the kinds
+        r.error(m, f"a condition needs one of the keys {', '.join(KINDS)}", hint)
         return None
     if len(kinds) > 1:
         r.error(

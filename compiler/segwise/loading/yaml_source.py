@@ -8,6 +8,7 @@ exceptions.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from segwise.errors import Diagnostic
 
@@ -80,9 +82,9 @@ class _Converter:
         self.in_progress: set[int] = set()
         self.count = 0
 
-    def error(self, node: Node, message: str) -> None:
+    def error(self, node: Node, message: str, hint: str | None = None) -> None:
         mark = node.start_mark
-        self.diagnostics.append(Diagnostic(self.file, mark.line + 1, mark.column + 1, message))
+        self.diagnostics.append(Diagnostic(self.file, mark.line + 1, mark.column + 1, message, hint))
 
     def convert(self, node: Node) -> YNode:
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
@@ -90,7 +92,7 @@ class _Converter:
         if self.count > MAX_NODES:
             raise _TooLarge
         if id(node) in self.in_progress:
-            self.error(node, "recursive YAML alias")
+            self.error(node, "recursive YAML alias", "an alias (*name) cannot stand inside the node its anchor names")
             return YScalar(None, "", line, col)
         if isinstance(node, ScalarNode):
             return self.scalar(node, line, col)
@@ -110,9 +112,14 @@ class _Converter:
         if node.tag in TEXT_TAGS:
             return YScalar(raw, raw, line, col)
         if node.tag not in CONSTRUCTED_TAGS:
-            self.error(node, f"unsupported YAML tag '{node.tag}'")
+            self.error(node, f"unsupported YAML tag '{node.tag}'", TAG_HINT)
             return YScalar(None, raw, line, col)
-        value = self.yaml.constructor.construct_object(node, deep=True)
+        try:
+            value = self.yaml.constructor.construct_object(node, deep=True)
+        except (ValueError, KeyError, YAMLError):  # an explicit tag the text does not fit: `!!int abc`
+            tag = "!!" + node.tag.removeprefix(CORE)
+            self.error(node, f"{raw!r} is not a valid {tag}", f"remove the {tag} tag, or fix the value")
+            return YScalar(None, raw, line, col)
         # ruamel's ScalarFloat/ScalarInt subclasses -> plain Python values.
         if isinstance(value, bool) or value is None:
             return YScalar(value, raw, line, col)
@@ -128,19 +135,27 @@ class _Converter:
                 merged.extend(value_node.value if isinstance(value_node, SequenceNode) else [value_node])
                 continue
             if not isinstance(key_node, ScalarNode):
-                self.error(key_node, "a key must be a plain string, not a list or mapping")
+                self.error(key_node, "a key must be a plain string, not a list or mapping", "write the key as a word")
                 continue
             key = self.scalar(key_node, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key.raw in entries:
                 first = entries[key.raw][0]
-                self.error(key_node, f"duplicate key '{key.raw}' (first at line {first.line})")
+                self.error(
+                    key_node,
+                    f"duplicate key '{key.raw}' (first at line {first.line})",
+                    f"keep one '{key.raw}' and merge what the two hold",
+                )
                 continue
             entries[key.raw] = (key, self.convert(value_node))
         # `<<: *defaults`: keys written in the mapping itself win over merged ones.
         for source in merged:
             converted = self.convert(source)
             if not isinstance(converted, YMap):
-                self.error(source, "a merge key '<<' needs a mapping or a list of mappings")
+                self.error(
+                    source,
+                    "a merge key '<<' needs a mapping or a list of mappings",
+                    "anchor a mapping (defaults: &d {...}) and write <<: *d",
+                )
                 continue
             for key_text, entry in converted.entries.items():
                 entries.setdefault(key_text, entry)
@@ -178,13 +193,16 @@ def load_yaml(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return None, [Diagnostic(file, line, col, f"invalid YAML: {_syntax_message(exc)}", _syntax_hint(exc))]
+        return None, [Diagnostic(file, line, col, f"invalid YAML: {_syntax_message(exc)}", syntax_hint(exc))]
+    except ReaderError as exc:
+        return None, [_reader_error(exc, text, file)]
     except YAMLError as exc:
-        return None, [Diagnostic(file, 1, 1, f"invalid YAML: {exc}")]
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, [Diagnostic(file, 1, 1, f"invalid YAML: {message}", FALLBACK_HINT)]
     except _TooLarge:
-        return None, [Diagnostic(file, 1, 1, "YAML too large after expanding aliases")]
+        return None, [Diagnostic(file, 1, 1, "YAML too large after expanding aliases", "expand fewer aliases (*name)")]
     except RecursionError:
-        return None, [Diagnostic(file, 1, 1, "YAML nested too deeply")]
+        return None, [Diagnostic(file, 1, 1, "YAML nested too deeply", "nest lists and mappings less deeply")]
 
 
 def _convert(yaml: YAML, text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
@@ -207,8 +225,70 @@ def _syntax_message(exc: MarkedYAMLError) -> str:
     return problem or context or "malformed YAML"
 
 
-def _syntax_hint(exc: MarkedYAMLError) -> str | None:
-    return "indent with spaces: YAML does not allow tabs" if "'\\t'" in (exc.problem or "") else None
+TAG_HINT = "quote a value that starts with '!': YAML reads it as a tag"
+ANCHOR_HINT = "quote a value that starts with '&' or '*': YAML reads them as anchors and aliases"
+FALLBACK_HINT = "check the indentation here, and quote values that contain ': ' or ' #' or start with a symbol"
+
+# (pattern, hint) for the context and problem of every error ruamel's scanner, parser and
+# composer raise (tests/test_yaml_hints.py reads them from ruamel's source), and its
+# constructor's duplicate keys. The first match wins, so patterns a problem's user text (a
+# key, an alias name) could match come first. {found} is the token or character found;
+# {line}/{col} where the enclosing quote, bracket or block began, often far above the error.
+SYNTAX_HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), hint)
+    for pattern, hint in (
+        (r"duplicate key", "keep one of the two keys and merge what they hold"),
+        (r"undefined alias", ANCHOR_HINT),
+        (r"found character '\\t'", "indent with spaces: YAML does not allow tabs"),
+        (r"found character (?P<found>.+) that cannot start", "quote the value: YAML reserves {found} at its start"),
+        (r"mapping values are not allowed", "quote a value that contains ': ', and line each key up with its siblings"),
+        (r"sequence entries are not allowed", "start each '- ' item on a line of its own, indented under its key"),
+        (r"mapping keys are not allowed", "quote a value that starts with '?'"),
+        (r"could not find expected ':'", "line {line} is neither 'key: value' nor a '- ' item: add the ': ' or '- '"),
+        (r"quoted scalar: found unexpected", "close the quote opened at line {line}, column {col}"),
+        (r"double-quoted scalar", r"in double quotes '\' starts an escape: use single quotes ('\d+') or write '\\'"),
+        (r"expected ',' or '\]'", "close the '[' opened at line {line}, column {col}, and separate items with ', '"),
+        (r"expected ',' or '\}'", "close the '{{' opened at line {line}, column {col}, and separate entries with ', '"),
+        (r"node content, but found '<stream end>'", "the file ends where a value should be: close every '[' and '{{'"),
+        (r"node content, but found ','", "remove the extra ',' or write a value before it"),
+        (r"node content, but found (?P<found>.+)", "quote the value: it cannot start with {found}"),
+        (r"<block end>, but found '-'", "a '- ' item cannot stand among keys: indent it under its key ('key:')"),
+        (r"<block end>, but found (?P<found>'[\]}]')", "remove the {found}: it closes nothing"),
+        (r"<block end>, but found '<scalar>'", "quote the whole value (in '...' write '' for '), or fix indentation"),
+        (r"<block end>", "line this up with the other keys or '- ' items of the block that starts at line {line}"),
+        (r"single document", "keep one document per file: remove the '---' line or split the file"),
+        (r"scanning an (anchor|alias)", ANCHOR_HINT),
+        (r"directive|YAML document|document start|duplicate tag", "remove the '%' lines: segwise files need none"),
+        (r"\btag\b|URI", TAG_HINT),
+        (r"document end marker", "remove the '...' line, or what follows it"),
+        (r"more indented follow up line", "indent the first line of the '|' or '>' text as much as the rest"),
+        (r"block scalar", "write '|' or '>' (then at most '-', '+' or a digit 1-9) and the text on the next lines"),
+        (r"unexpected ':'", "quote the value, or write a space after the ':' of each key"),
+        (r"maximum depth", "nest lists and mappings less deeply"),
+    )
+)
+
+
+def syntax_hint(exc: MarkedYAMLError) -> str:
+    """How to fix what ruamel rejected; FALLBACK_HINT for a problem SYNTAX_HINTS does not know."""
+    text = f"{exc.context or ''}: {exc.problem or ''}"
+    mark = exc.context_mark or exc.problem_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    for pattern, hint in SYNTAX_HINTS:
+        if match := pattern.search(text):
+            return hint.format(line=line, col=col, **match.groupdict())
+    return FALLBACK_HINT
+
+
+def _reader_error(exc: ReaderError, text: str, file: str) -> Diagnostic:
+    """A character YAML forbids (a control character): ruamel gives its offset, we its line."""
+    offset = exc.position if isinstance(exc.position, int) else 0
+    line = text.count("\n", 0, offset) + 1
+    col = offset - text.rfind("\n", 0, offset)
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+    escape = f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    message = f"invalid YAML: the character U+{code:04X} is not allowed"
+    return Diagnostic(file, line, col, message, f'remove it, or write it as an escape in double quotes: "{escape}"')
 
 
 def read_yaml_file(path: Path, file: str) -> tuple[YNode | None, list[Diagnostic]]:

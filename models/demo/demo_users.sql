@@ -1,2 +1,0 @@
--- The demo users (python -m segwise.demo.generate): current state, one row per user.
-select * from read_parquet('{{ env_var("SEGWISE_DEMO_DATA", "data") }}/users.parquet')
