@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@ $(VENV)/.demo-installed
 
 # Local stand-ins for Snowflake and BigQuery, each in a virtualenv of its own because they pin
-# their own sqlglot and duckdb (ENGINES.md). The tests start and stop the servers themselves.
+# their own sqlglot and duckdb. The tests start and stop the servers themselves.
 ENGINES := .engines
 FAKESNOW := $(ENGINES)/fakesnow/bin/fakesnow
 BQEMULATOR := $(ENGINES)/bqemulator/bin/bqemulator
@@ -52,7 +52,7 @@ TEST_ENV := SEGWISE_FAKESNOW=$(CURDIR)/$(FAKESNOW) SEGWISE_BQEMULATOR=$(CURDIR)/
 test: install engines lint
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist worksteal -q $(PYTEST_ARGS)
 
-# The inner loop: compiler, validation, reference and DuckDB tests, no servers (about 3 min).
+# The inner loop: compiler, validation, reference and DuckDB tests, no servers (about 2 min).
 test-fast: install
 	$(BIN)/python -m pytest -n 2 --dist worksteal -q -m "not slow and not postgres and not snowflake and not bigquery" $(PYTEST_ARGS)
 

@@ -2,7 +2,7 @@
 
     mode  full         first run, --full-refresh, or a definition added, changed or removed
           incremental  re-evaluate only the candidate users (compiler/segwise/sql/candidates.py)
-          noop         T equals the last run's T: nothing may change (SPEC §5)
+          noop         T equals the last run's T: nothing may change (docs/semantics.md)
 
     A T older than the last run's is an error. Values are returned both as text and as SQL
     literals (sw.as_of, sw.prev_as_of, ...), which the generated model SQL uses. -#}

@@ -40,6 +40,33 @@ def _hypothesis_profiles() -> None:
 _hypothesis_profiles()
 
 
+def _cheap_behavior_flag_source() -> None:
+    """dbt-common names each adapter behavior flag's source with inspect.stack(), which reads
+    the source of every frame on the stack; under pytest, xdist and hypothesis that is most of
+    the time of every dbt invocation, and it grows as a worker runs hundreds of them. The
+    source is only a label in an event: take the first caller's module name from the frames."""
+    import sys
+
+    try:
+        from dbt_common import behavior_flags
+    except ImportError:
+        return
+
+    def default_source() -> str:
+        frame = sys._getframe(1)
+        while frame is not None:
+            name = frame.f_globals.get("__name__")
+            if name and name != behavior_flags.__name__:
+                return str(name)
+            frame = frame.f_back  # type: ignore[assignment]
+        return "Unknown"
+
+    behavior_flags.BehaviorFlagRendered._default_source = staticmethod(default_source)  # type: ignore[method-assign]
+
+
+_cheap_behavior_flag_source()
+
+
 def _emulator(name: str) -> Iterator[int]:
     from tests.support import servers
 

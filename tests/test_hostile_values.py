@@ -1,4 +1,4 @@
-"""Hostile names and values reach SQL only as identifiers and literals (SPEC §7).
+"""Hostile names and values reach SQL only as identifiers and literals (docs/semantics.md, 'Values').
 
 Every value is compiled for all four dialects, read back with sqlglot's reader for each
 (the literal must come back unchanged), and executed on DuckDB and PostgreSQL, where it must

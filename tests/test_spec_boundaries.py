@@ -1,6 +1,6 @@
-"""Every boundary SPEC.md states, as hand-computed cases.
+"""Every boundary the rule language states (docs/language.md), as hand-computed cases.
 
-Each expected value is worked out from SPEC.md's wording, not from any code. Every case runs
+Each expected value is worked out from the wording of docs/language.md, not from any code. Every case runs
 three times: on the reference evaluator, and on the compiled SQL executed on DuckDB and on
 PostgreSQL, so the oracle and the compiler are held to the same hand-written answers.
 """

@@ -1,4 +1,5 @@
-"""Loading and validation (SPEC §2, §3, §7): every check reports file, line, column and a fix.
+"""Loading and validation (docs/language.md, 'Common mistakes and the errors `segwise validate` gives'):
+every check reports file, line, column and a fix.
 
 Most rule checks are table-driven: a rule written in flow style on line 3, column 11 of a
 segment file, the text its error must point at, and the exact message and hint.

@@ -1,4 +1,4 @@
-"""The `segwise` command line (SPEC §6)."""
+"""The `segwise` command line (docs/cli.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The project configuration (`segwise.yml`, SPEC §2) as validated, immutable objects."""
+"""The project configuration (`segwise.yml`, docs/language.md) as validated, immutable objects."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Trait:
     column: str
 
 
-# Always available (SPEC §2), computed from the events.
+# Always available (docs/language.md, 'Traits'), computed from the events.
 BUILTIN_TRAITS: dict[str, ValueType] = {
     "first_seen_at": ValueType.TIMESTAMP,
     "last_seen_at": ValueType.TIMESTAMP,

@@ -94,9 +94,9 @@ def _next_steps(database: Path, project: str, as_of: str, segment: str) -> str:
 The database: {database}
 Next, after `source .venv/bin/activate`:
   python -c "import duckdb; {connect}.sql('from segment_changes limit 5').show()"
-  duckdb {database} -readonly                    # the DuckDB CLI, if you have it
-  cd {project} && segwise preview {segment} --as-of {as_of}   # who is in it
-  cd {project} && segwise explain {segment} 1 --as-of {as_of}   # why user 1 is in it, or not
+  duckdb -readonly {database}                    # the DuckDB CLI, if you have it
+  (cd {project} && segwise preview {segment} --as-of {as_of})     # who is in it
+  (cd {project} && segwise explain {segment} 1 --as-of {as_of})   # why user 1 is in it, or not
   make demo-incremental HOURS=6                  # the next 6 hours of events, an incremental run
 Queries for analysts: README.md, "Querying the results".
 """

@@ -1,5 +1,5 @@
 {#- The `segment_membership` model: evaluates the segments and applies the result to every
-    state table in one transaction (SPEC §5).
+    state table in one transaction (docs/semantics.md, 'Runs and tables (the dbt layer)').
 
     1. Create the state tables that do not exist yet. With --full-refresh and
        var segwise_reset_history, empty them; otherwise a full refresh keeps history.

@@ -7,6 +7,7 @@ its own warehouse: a DuckDB file, or a schema on the test session's PostgreSQL s
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import uuid
@@ -104,7 +105,8 @@ class DbtProject:
         self.pg_dsn = pg_dsn
         output = self.warehouse.output
         (root / "profiles.yml").write_text(json.dumps({"segwise_it": {"target": "t", "outputs": {"t": output}}}))
-        self.runner = dbtRunner()
+        self._manifest: Any = None  # dbt's parsed project, reused while its files are unchanged
+        self._parsed: str | None = None
         ok, message = self.dbt("deps")
         assert ok, message
 
@@ -138,13 +140,13 @@ class DbtProject:
     def dbt(self, *args: str, as_of: datetime | None = None, **variables: Any) -> tuple[bool, str]:
         if as_of is not None:
             variables["segwise_as_of"] = as_of.strftime("%Y-%m-%dT%H:%M:%S")
-        argv = [*args, "--project-dir", str(self.root), "--profiles-dir", str(self.root), "--quiet"]
-        if variables:
-            argv += ["--vars", json.dumps(variables)]
+        common = ["--project-dir", str(self.root), "--profiles-dir", str(self.root), "--quiet"]
+        given = ["--vars", json.dumps(variables)] if variables else []
         cwd = os.getcwd()
         try:
             os.chdir(self.root)
-            result = self.runner.invoke(argv)
+            runner = self._runner(args[0], common)
+            result = runner.invoke([*args, *common, *given]) if isinstance(runner, dbtRunner) else runner
         finally:
             os.chdir(cwd)
         message = str(result.exception) if result.exception else ""
@@ -154,6 +156,30 @@ class DbtProject:
                     f"{r.node.name}: {r.message}" for r in result.result if r.status in ("error", "fail")
                 )
         return bool(result.success), message
+
+    def _runner(self, command: str, common: list[str]) -> Any:
+        """A runner that skips dbt's parse when the project's files have not changed since the
+        last one. dbt re-parses everything whenever --vars change (every run here: T is a var),
+        which is most of a small run's time; the models never depend on T at parse time, so a
+        manifest parsed without the vars stays valid, the run itself still renders T (dbt's
+        documented manifest reuse), and each parse after the first is partial (only the files
+        that changed). A failed parse is returned as the result."""
+        if command not in ("run", "build", "test", "compile", "show"):
+            return dbtRunner()
+        key = self._project_files_digest()
+        if self._manifest is None or key != self._parsed:
+            parsed = dbtRunner().invoke(["parse", *common])
+            if not parsed.success:
+                return parsed
+            self._manifest, self._parsed = parsed.result, key
+        return dbtRunner(manifest=self._manifest)
+
+    def _project_files_digest(self) -> str:
+        digest = hashlib.sha256()
+        for path in sorted(self.root.glob("*.yml")) + sorted((self.root / "models").rglob("*")):
+            if path.is_file():
+                digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     def rows(self, table: str, columns: str = "*") -> list[tuple[Any, ...]]:
         return sorted(self.engine.query(f"SELECT {columns} FROM {self.schema}.{table}"), key=repr)

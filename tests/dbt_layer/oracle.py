@@ -1,4 +1,4 @@
-"""What the state tables must hold after each run, from the reference evaluator (SPEC §5):
+"""What the state tables must hold after each run, from the reference evaluator (docs/semantics.md):
 history and the change log as one row per transition, sizes per run, groups."""
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class Expected:
         fresh = {(seg, user): variant for seg, found in result.items() for user, variant in found.items()}
         hashes = definition_hashes(project)
         redefined = {s for s in set(hashes) | set(self.hashes) if hashes.get(s) != self.hashes.get(s)}
-        # SPEC §5: the first run, --full-refresh and any definition change evaluate everyone.
+        # The first run, --full-refresh and any definition change evaluate everyone (docs/semantics.md,
+        # 'Runs and tables (the dbt layer)').
         mode = "full" if forced or not self.runs or redefined else "incremental"
         touched: dict[str, list[int]] = {}
         for key in sorted(set(fresh) | set(self.members)):

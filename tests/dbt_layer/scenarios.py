@@ -1,5 +1,6 @@
 """Random run histories for the dbt layer: a project, then runs at rising T with data and
-definitions changing between them, the way SPEC §5's incremental invariant describes."""
+definitions changing between them, the way the incremental invariant (docs/semantics.md, 'Runs and
+tables (the dbt layer)') describes."""
 
 from __future__ import annotations
 
@@ -146,7 +147,7 @@ def scenarios(draw: st.DrawFn, min_runs: int = 5) -> Scenario:
         new_events: Rows = []
         for event in fresh[: draw(st.integers(0, 10))]:
             if not has_loaded_at and event["occurred_at"] <= prev_t - LOOKBACK:
-                continue  # without loaded_at, lateness is bounded by the lookback (SPEC §5)
+                continue  # without loaded_at, lateness is bounded by the lookback (docs/semantics.md)
             serial += 1
             copy_of = dict(event, loaded_at=load_time)
             if copy_of.get("event_id") is not None:

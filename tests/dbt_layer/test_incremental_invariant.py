@@ -1,4 +1,4 @@
-"""SPEC §5's incremental invariant, end to end through `dbt run`, on DuckDB and PostgreSQL.
+"""The incremental invariant (docs/semantics.md), end to end through `dbt run`, on DuckDB and PostgreSQL.
 
 Random histories of runs at rising T, with new events, late events, duplicate deliveries,
 trait changes, new users, and definitions added, edited and removed between the runs. The
@@ -25,8 +25,10 @@ from tests.dbt_layer.harness import DbtProject, Warehouse
 from tests.dbt_layer.oracle import Expected
 from tests.dbt_layer.scenarios import Scenario, scenarios
 
+pytestmark = pytest.mark.slow
+
 RUNS = int(os.environ.get("SEGWISE_DBT_SEQUENCES", "50" if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else "6"))
-SHARDS = 5  # separate test items, so pytest-xdist spreads the histories over the cores
+SHARDS = 10  # separate test items of 5 histories (CI), so pytest-xdist spreads them evenly over the cores
 SETTINGS = settings(
     max_examples=-(-RUNS // SHARDS),
     deadline=None,

@@ -1,4 +1,4 @@
-"""The dbt layer's run rules (SPEC §5): cost follows the data, repeats and time travel change
+"""The dbt layer's run rules (docs/semantics.md): cost follows the data, repeats and time travel change
 nothing, killed runs leave consistent tables, `generate --check` catches stale models, and
 the schema tests catch broken tables."""
 
@@ -22,6 +22,8 @@ from segwise.cli import main as segwise_cli
 from tests.dbt_layer.harness import REPO, DbtProject
 from tests.reference.evaluator import evaluate
 from tests.reference.strategies import TEST_CONFIG_JSON
+
+pytestmark = pytest.mark.slow
 
 T = datetime(2025, 6, 1, 12, 0, 0)
 OLD = datetime(2024, 1, 1)

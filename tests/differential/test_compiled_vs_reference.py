@@ -1,7 +1,7 @@
 """The compiled SQL, executed on real engines, equals the reference evaluator, member for member.
 
 Random rules covering every node kind and operator, random data crowded onto boundaries
-(SPEC §3-§4). Runs on DuckDB and on a PostgreSQL server the session starts.
+(docs/language.md). Runs on DuckDB and on a PostgreSQL server the session starts.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from tests.reference.evaluator import evaluate
 from tests.reference.strategies import AS_OF_CHOICES, TEST_CONFIG_FLAT, TEST_CONFIG_JSON, datasets, segment_sets
 from tests.support.engines import DuckEngine, Engine, PostgresEngine
 from tests.support.sql_eval import sql_evaluate
+
+pytestmark = pytest.mark.slow
 
 
 @st.composite

@@ -1,8 +1,8 @@
 """The candidate set is complete: membership carried over from the previous T, with only
 the candidates re-evaluated at the new T, equals a full evaluation at the new T.
 
-This is the SQL half of the incremental invariant (SPEC §5), checked on random rules and
-random data changes. The dbt tests check the other half, the bookkeeping.
+This is the SQL half of the incremental invariant (docs/semantics.md, "Runs and tables"),
+checked on random rules and random data changes. The dbt tests check the other half, the bookkeeping.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from tests.support.engines import DuckEngine, Engine, PostgresEngine
 from tests.support.projects import project_from_dicts
 from tests.support.tables import load_tables
 
+pytestmark = pytest.mark.slow
+
 STEPS = [timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1), timedelta(days=1), timedelta(days=8)]
 LOOKBACK = timedelta(days=3)
 Rows = list[dict[str, Any]]
@@ -42,8 +44,8 @@ def _config(base: dict[str, Any], loaded_at: bool, updated_at: bool) -> dict[str
 
 @st.composite
 def histories(draw: st.DrawFn) -> tuple[Any, ...]:
-    """(config, segments, T1, data at T1, T2, data at T2): data only grows or changes as SPEC
-    §5 allows: new and late events, redeliveries, changed and new user rows."""
+    """(config, segments, T1, data at T1, T2, data at T2): data only grows or changes as the
+    incremental invariant allows (docs/semantics.md): new and late events, redeliveries, changed and new user rows."""
     watermarks = draw(st.booleans())  # loaded_at configured
     updated_at = draw(st.sampled_from([True, True, True, False]))  # without it, every user is a candidate
     base = draw(st.sampled_from([TEST_CONFIG_JSON, TEST_CONFIG_FLAT]))  # the data generators' layout

@@ -44,6 +44,8 @@ from tests.dbt_layer.scenarios import Scenario, scenarios
 from tests.dbt_layer.test_incremental_invariant import replay
 from tests.reference.evaluator import evaluate, evaluate_groups
 
+pytestmark = pytest.mark.slow
+
 T0 = datetime(2025, 6, 1)
 T1 = datetime(2025, 6, 1, 12)
 USERS = {
@@ -104,7 +106,7 @@ def _demo_project(root: Path, warehouse: Warehouse, demo: dict[str, Any]) -> Dbt
     config["sources"] = {k: dict(v) for k, v in config["sources"].items()}
     config["sources"]["users"]["relation"] = "users"
     config["sources"]["events"]["relation"] = "events"
-    shutil.copytree(REPO / "segments", root / "segments")
+    shutil.copytree(REPO / "demos/ecommerce/segments", root / "segments")
     project.configure(config, [], [], keep_segment_files=True)
     return project
 
@@ -165,7 +167,7 @@ def duckdb_demo(tmp_path_factory: pytest.TempPathFactory, demo_data: dict[str, A
 def test_duckdb_demo_matches_the_reference(duckdb_demo: list[dict[str, Any]], demo_data: dict[str, Any]) -> None:
     project_segments = []
     groups: list[dict[str, Any]] = []
-    for path in sorted((REPO / "segments").glob("*.yml")):
+    for path in sorted((REPO / "demos/ecommerce/segments").glob("*.yml")):
         doc = YAML(typ="safe").load(path.read_text())
         project_segments += doc.get("segments") or []
         groups += doc.get("groups") or []

@@ -1,9 +1,9 @@
-"""Reference evaluator: SPEC.md sections 2-4 written as plain Python.
+"""Reference evaluator: the rules of docs/language.md and docs/semantics.md as plain Python.
 
 This module is the oracle the compiled SQL is checked against, so it is derived
-from SPEC.md alone and favours being obviously right over being fast: every
-condition is evaluated user by user, event by event, with the SPEC's wording
-in the comments.
+from those documents alone and favours being obviously right over being fast:
+every condition is evaluated user by user, event by event, with the documents'
+wording in the comments.
 
     evaluate(config, segments, users, events, as_of)
         -> {segment name: {user_id: variant}}   (members only; variant None
@@ -50,13 +50,14 @@ BUILTIN_TRAITS: dict[str, str] = {
     "event_count": "number",
 }
 
-# Operators of trait conditions and `where` filters (SPEC §3 "Trait"), by type.
+# Operators of trait conditions and `where` filters (docs/language.md, 'Trait conditions'), by type.
 ANY_TYPE_OPERATORS = frozenset({"eq", "neq", "in", "not_in", "is_set"})
 NUMBER_OPERATORS = frozenset({"gt", "gte", "lt", "lte", "between"})
 STRING_OPERATORS = frozenset({"contains", "not_contains", "starts_with", "ends_with", "matches"})
 TIMESTAMP_OPERATORS = frozenset({"before", "after", "between", "more_than_ago", "less_than_ago", "in_next"})
 TRAIT_OPERATORS = ANY_TYPE_OPERATORS | NUMBER_OPERATORS | STRING_OPERATORS | TIMESTAMP_OPERATORS
-# "negative ones (`neq`, `not_in`, `not_contains`) true" on a missing value (SPEC §4).
+# A missing value makes "`neq`, `not_in`, `not_contains` and `is_set: false` true" (docs/language.md,
+# 'How to read a rule'); `is_set` is handled on its own.
 NEGATIVE_OPERATORS = frozenset({"neq", "not_in", "not_contains"})
 # CMP and TCMP of event measures and rfm comparisons.
 CMP_OPERATORS = frozenset({"eq", "neq", "gt", "gte", "lt", "lte", "between"})
@@ -161,7 +162,7 @@ def _literal(type_name: str, raw: Any) -> Value:
 
 
 def user_id_text(raw: Any) -> str | None:
-    """User ids are text: an integer id becomes its decimal text (SPEC §4)."""
+    """User ids are text: an integer id becomes its decimal text (docs/language.md, 'How to read a rule')."""
     if raw is None:
         return None
     if isinstance(raw, bool):
@@ -175,7 +176,7 @@ def md5_prefix_int(text: str) -> int:
 
 
 def holdout_bucket(segment_name: str, user_id: str) -> int:
-    """bucket = md5_prefix_int(NAME || ':' || user_id) modulo 100 (SPEC §4 "Holdout")."""
+    """bucket = md5_prefix_int(NAME || ':' || user_id) modulo 100 (docs/language.md, '`holdout`')."""
     return md5_prefix_int(f"{segment_name}:{user_id}") % 100
 
 
@@ -331,7 +332,7 @@ def compare(
     as_of: datetime,
     ignore_case: bool = False,
 ) -> bool:
-    """One trait/property operator, two-valued (SPEC §3 "Trait", §4 "Two-valued")."""
+    """One trait/property operator, two-valued (docs/language.md, 'Trait conditions', 'Missing values at a glance')."""
     if op == "is_set":
         return (value is not None) == bool(operand)
     if value is None:
@@ -411,7 +412,7 @@ def _measure_compare(
 # --------------------------------------------------------------------------- rfm
 
 
-# Tiers, first match wins (SPEC §3 "RFM").
+# Tiers, first match wins (docs/language.md, '`rfm`').
 TIERS: tuple[tuple[str, Callable[[int, int], bool]], ...] = (
     ("champions", lambda r, f: r >= 4 and f >= 4),
     ("loyal", lambda r, f: r >= 3 and f >= 4),

@@ -607,7 +607,7 @@ def rules(
     known_segments: Sequence[str] = (),
     as_of: datetime | None = None,
 ) -> st.SearchStrategy[Rule]:
-    """Valid rules: every node kind and operator of SPEC §3, nested up to `max_depth`.
+    """Valid rules: every node kind and operator of docs/language.md, nested up to `max_depth`.
 
     `in_segment` refers only to `known_segments`; ISO literals cluster around `as_of`
     (or around every AS_OF_CHOICES). Strategies are cached: building them is what

@@ -1,4 +1,4 @@
-"""Hand-computed checks of the reference evaluator's own helpers (SPEC §3-§4).
+"""Hand-computed checks of the reference evaluator's own helpers (docs/language.md).
 
 The member-level boundary cases live in tests/test_spec_boundaries.py, where they run on the
 reference and on the compiled SQL alike.

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the test session (ENGINES.md recipe).
+"""A throwaway PostgreSQL server for the test session (initdb and pg_ctl in a temporary directory).
 
 `SEGWISE_PG_DSN` points the tests at an existing server instead. With `SEGWISE_REQUIRE_ENGINES=1`
 (set by .ci/run) a missing server is an error, never a skip.

@@ -1,8 +1,8 @@
 """Local stand-ins for Snowflake and BigQuery, started by the test session on 127.0.0.1.
 
 fakesnow serves Snowflake's wire protocol and bqemulator BigQuery's REST API, both on DuckDB.
-Each lives in a virtualenv of its own, because they pin their own sqlglot and duckdb (see
-ENGINES.md). `.ci/run` creates those virtualenvs and names the executables in
+Each lives in a virtualenv of its own, because they pin their own sqlglot and duckdb.
+`.ci/run` creates those virtualenvs and names the executables in
 SEGWISE_FAKESNOW and SEGWISE_BQEMULATOR. An emulator executes our SQL, but it proves nothing
 about Snowflake's or BigQuery's semantics: the golden SQL covers that (docs/support.md).
 """

@@ -42,7 +42,7 @@ def _per_dialect(render: Callable[[str], str]) -> str:
 
 
 def _alias(project: Project, table: str) -> str:
-    """`, alias='table'` when model names carry the project's prefix: tables keep SPEC names."""
+    """`, alias='table'` when model names carry the project's prefix: tables keep their own names."""
     return f", alias='{table}'" if project.config.model_prefix else ""
 
 

@@ -1,4 +1,4 @@
-"""`segwise.yml` -> Config (SPEC §2), reporting every mistake of the file at once."""
+"""`segwise.yml` -> Config (docs/language.md, '`segwise.yml`'), reporting every mistake of the file at once."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from segwise.loading.relations import parse_relation
 from segwise.loading.yaml_source import YMap, YNode, YScalar, read_yaml_file
 from segwise.rules.values import ValueType
 
-# Generated model names start with it (tables keep their SPEC names through dbt aliases),
+# Generated model names start with it (tables keep their own names through dbt aliases),
 # so two projects' generated models can live in one dbt graph (the demo inside a package).
 MODEL_PREFIX_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 CONFIG_KEYS = ("segments_path", "models_path", "model_prefix", "sources", "rfm")

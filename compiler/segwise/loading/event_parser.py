@@ -1,4 +1,4 @@
-"""Event conditions and sequences (SPEC §3): filters, windows, measures, regularity, steps."""
+"""Event conditions and sequences (docs/language.md): filters, windows, measures, regularity, steps."""
 
 from __future__ import annotations
 

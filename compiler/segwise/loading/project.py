@@ -1,4 +1,4 @@
-"""A whole project: the config and every segment file under `segments_path` (SPEC §1-3).
+"""A whole project: the config and every segment file under `segments_path` (docs/language.md).
 
 All files are read and checked before anything is reported, so one run lists every
 problem of the project, each with its file, line and column.

@@ -1,4 +1,4 @@
-"""A condition mapping -> a Condition node (SPEC §3), one parser per condition kind.
+"""A condition mapping -> a Condition node (docs/language.md), one parser per condition kind.
 
 The kind is the one key of KINDS a mapping holds. Every node gets the Location of its
 mapping. `in_segment` targets are only recorded here: whether they exist, and whether they

@@ -1,4 +1,4 @@
-"""One segment file -> its segment and group definitions (SPEC §3), checked on their own.
+"""One segment file -> its segment and group definitions (docs/language.md), checked on their own.
 
 What needs every file of the run (unique names, `in_segment` targets, cycles, group
 priorities) is left to references.py; each entry carries what that check needs.

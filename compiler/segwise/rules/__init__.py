@@ -1,1 +1,1 @@
-"""The rule language: typed, immutable AST nodes (see SPEC §3)."""
+"""The rule language: typed, immutable AST nodes (see docs/language.md)."""

@@ -1,4 +1,4 @@
-"""The rule AST: a closed union of frozen condition nodes (SPEC §3).
+"""The rule AST: a closed union of frozen condition nodes (docs/language.md).
 
 Everything after loading works on these valid, immutable trees: the canonical form and its
 hash, the SQL compiler and `explain`. `loc` records where a node was written; it takes no part
@@ -180,7 +180,7 @@ class RfmMetric(StrEnum):
 
 
 class RfmTier(StrEnum):
-    """In SPEC order: the first tier whose test holds is the user's tier."""
+    """In the order of docs/language.md ('`rfm`'): the first tier whose test holds is the user's tier."""
 
     CHAMPIONS = "champions"
     LOYAL = "loyal"

@@ -87,7 +87,7 @@ class RelativeTime:
 
 Predicate = Compare | InList | IsSet | Between | TextMatch | Matches | RelativeTime
 
-# Operators that hold for a missing value (SPEC §4: two-valued logic).
+# Operators that hold for a missing value (two-valued logic: docs/language.md, 'Missing values at a glance').
 NEGATIVE_TEXT_OPS = frozenset({TextOp.NOT_CONTAINS})
 
 

@@ -1,4 +1,5 @@
-"""The portable regular-expression subset for `matches` (SPEC §3).
+"""The portable regular-expression subset for `matches` (docs/language.md, '`matches`: the portable
+regular expression subset').
 
 A pattern must mean the same on DuckDB (RE2), PostgreSQL (ARE), Snowflake (POSIX ERE) and
 BigQuery (RE2), so we accept only what all four read alike: literals, escaped punctuation,

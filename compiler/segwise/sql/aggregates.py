@@ -17,7 +17,7 @@ from segwise.sql.plan import EventFeature, Horizon
 from segwise.sql.predicates import predicate_sql
 from segwise.sql.staging import USER_KEY, col, property_column, relevant_sql, table, user_id_of_key
 
-# Features that are 0, not missing, for a user without matching events (SPEC §4).
+# Features that are 0, not missing, for a user without matching events (docs/language.md, 'Measures').
 ZERO_WHEN_EMPTY = frozenset({AggFn.COUNT, AggFn.SUM, AggFn.COUNT_DISTINCT})
 
 

@@ -1,4 +1,4 @@
-"""Which users an incremental run must re-evaluate (SPEC §5).
+"""Which users an incremental run must re-evaluate (docs/semantics.md, 'Runs and tables (the dbt layer)').
 
 Between the previous run's T (`prev`) and this run's T, a user's result can change only
 when one of these happens:
@@ -245,7 +245,8 @@ def _rfm_changes(
     RFM ranks every buyer, so one new order can move anyone's scores; but a user whose own
     values and scores are the same at both runs keeps every `rfm:` result. The previous run's
     values are recomputed at its T from the events it saw: those not loaded after its
-    watermark (SPEC §5's contract: loaded_at rises with every load, events are appended)."""
+    watermark (the data contract of docs/semantics.md: loaded_at rises with every load, events are
+    appended)."""
     assert config.events.loaded_at is not None and marks.loaded_after is not None and config.rfm is not None
     loaded = col(config.events.loaded_at, "e")
     seen = exp.or_(

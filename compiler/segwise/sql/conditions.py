@@ -1,7 +1,8 @@
 """Conditions to boolean SQL over the per-user base relation (one row per universe user).
 
 By now every event aggregate is a column of the base (see aggregates.py / sequences.py /
-rfm.py), so a segment is a plain boolean expression, never NULL (SPEC §4).
+rfm.py), so a segment is a plain boolean expression, never NULL (two-valued logic, docs/language.md,
+'How to read a rule').
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The four target dialects, each sqlglot's own dialect plus the few fixes segwise needs.
 
 The compiler builds generic sqlglot expressions and a handful of segwise nodes below for the
-operations sqlglot translates wrongly or not at all (ENGINES.md). Each dialect's fixes live in
+operations sqlglot translates wrongly or not at all. Each dialect's fixes live in
 one TRANSFORMS table of one Generator subclass, the way sqlglot itself organises dialects, so
 there is no `if dialect == ...` anywhere else.
 """
@@ -30,7 +30,7 @@ class JsonText(exp.Expression, exp.Func):
     """The text of top-level key `key` of a JSON text/JSON column; NULL when absent or JSON null.
 
     sqlglot's JSONExtractScalar emits a JSONPath that Postgres' `->>` and Snowflake's
-    JSON_EXTRACT_PATH_TEXT do not understand (ENGINES.md #7).
+    JSON_EXTRACT_PATH_TEXT do not understand.
     """
 
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "key": True}
@@ -38,7 +38,7 @@ class JsonText(exp.Expression, exp.Func):
 
 class ElapsedMicros(exp.Expression, exp.Func):
     """Exact microseconds from `expression` to `this` (DateDiff means different things per
-    engine, ENGINES.md #6)."""
+    engine: a boundary count on DuckDB, Snowflake and BigQuery, rounding on PostgreSQL)."""
 
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
 

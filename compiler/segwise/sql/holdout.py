@@ -1,7 +1,7 @@
-"""The holdout variant, identical on every engine (SPEC §4).
+"""The holdout variant, identical on every engine (docs/language.md, '`holdout`').
 
 bucket = integer of the first 8 hex digits of md5(name || ':' || user_id), mod 100. No engine
-shares a hex-to-integer function (sqlglot's FromBase is emitted verbatim, ENGINES.md #4), so
+shares a hex-to-integer function (sqlglot emits FromBase as FROM_BASE, which none has), so
 the digits are summed by position: STRPOS in '0123456789abcdef' gives each digit's value.
 """
 

@@ -1,4 +1,4 @@
-"""Predicates to SQL, in two-valued logic (SPEC §4).
+"""Predicates to SQL, in two-valued logic (docs/language.md, 'Missing values at a glance').
 
 Every predicate compiles to an expression that is TRUE or FALSE, never NULL: the raw SQL
 comparison is wrapped in COALESCE with the value the predicate takes on a missing operand

@@ -1,4 +1,4 @@
-"""RFM scores and tiers (SPEC §3) over every user with a qualifying event in the window.
+"""RFM scores and tiers (docs/language.md, '`rfm`') over every user with a qualifying event in the window.
 
 Scores rank the whole population, so this CTE always reads all users' events, even when an
 evaluation is restricted to candidate users.

@@ -5,7 +5,8 @@ Per user, events of any step are first collapsed to one row per distinct timesta
 it matches step i and the latest valid step-(i-1) row *strictly before it* lies within the
 step's `within`. The latest predecessor is the best one, so one running MAX per step decides
 existence exactly. Rows are distinct timestamps, so `ROWS ... 1 PRECEDING` means strictly
-earlier, which is what makes ties behave (SPEC: e_i.ts strictly after e_(i-1).ts).
+earlier, which is what makes ties behave (a step's event is strictly later than the previous one's;
+docs/language.md, 'Sequences').
 
 An absent last step holds at a valid step-(k-1) row when the wait is over (ts + w <= T) and
 the next matching event strictly after it is missing or later than ts + w.

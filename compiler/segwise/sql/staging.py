@@ -1,6 +1,6 @@
 """The two staging CTEs every evaluation starts from: typed users and typed, deduplicated events.
 
-Casting here, once, means every later expression sees text user ids (SPEC §4), UTC
+Casting here, once, means every later expression sees text user ids (docs/semantics.md, 'Values'), UTC
 timestamps, doubles and booleans, whatever the warehouse columns are.
 """
 
@@ -170,7 +170,7 @@ def events_cte(
     candidates: Restriction | None,
     property_events: Mapping[str, Mapping[str, Horizon]] | None = None,
 ) -> exp.Select:
-    """Events with ts <= T and a user id, one row per event id (SPEC: an id seen twice counts once).
+    """Events with ts <= T and a user id, one row per event id (an id seen twice counts once).
 
     `property_events` names, per property, the events whose value any rule reads and how far
     back; the others get NULL without parsing their JSON."""
@@ -179,7 +179,7 @@ def events_cte(
     columns: list[exp.Expr] = [
         # The raw id column: grouping, partitioning and joining by it is the same as by its
         # text (the cast to text is injective) and much cheaper than casting every event's
-        # id; the aggregates cast their one row per user (SPEC §4: ids are text).
+        # id; the aggregates cast their one row per user (user ids are text).
         exp.alias_(col(ev.user_id, "e"), USER_KEY),
         exp.alias_(col(ev.name, "e"), "event_name"),
         exp.alias_(ts, "ts"),

@@ -1,111 +1,41 @@
-WITH sw_users AS (
-  SELECT
-    CAST(u.user_id AS TEXT) AS user_id,
-    CAST(u.plan AS TEXT) AS t_plan
-  FROM analytics.users AS u
-  WHERE
-    NOT u.user_id IS NULL
-), sw_events AS (
-  SELECT
-    user_key,
-    event_name,
-    ts
-  FROM (
-    SELECT
-      user_key,
-      event_name,
-      ts
-    FROM (
-      SELECT
-        e.user_id AS user_key,
-        e.event_name AS event_name,
-        CAST(e.occurred_at AS TIMESTAMP) AS ts,
-        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
-      FROM analytics.events AS e
-      WHERE
-        (
-          NOT e.user_id IS NULL
-          AND CAST(e.occurred_at AS TIMESTAMP) <= CAST('2025-06-01 00:00:00' AS TIMESTAMP)
-        )
-        AND NOT e.event_id IS NULL
-    ) AS d
-    WHERE
-      sw_copy = 1
-    UNION ALL
-    SELECT
-      e.user_id AS user_key,
-      e.event_name AS event_name,
-      CAST(e.occurred_at AS TIMESTAMP) AS ts
-    FROM analytics.events AS e
-    WHERE
-      (
-        NOT e.user_id IS NULL
-        AND CAST(e.occurred_at AS TIMESTAMP) <= CAST('2025-06-01 00:00:00' AS TIMESTAMP)
-      )
-      AND e.event_id IS NULL
-  ) AS sw_deduplicated
-), sw_seen AS (
-  SELECT
-    CAST(user_key AS TEXT) AS user_id
-  FROM sw_events
-  GROUP BY
-    user_key
-), sw_features AS (
-  SELECT
-    CAST(user_key AS TEXT) AS user_id,
-    COUNT(
-      CASE
-        WHEN event_name = 'order_completed'
-        AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30' DAY
-        THEN 1
-      END
-    ) AS f_count_fd4a303641
-  FROM sw_events
-  WHERE
-    event_name = 'order_completed'
+-- sw_users.t_plan
+CAST(u.plan AS TEXT)
+
+-- sw_features.f_count_fd4a303641
+COUNT(
+  CASE
+    WHEN event_name = 'order_completed'
     AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30' DAY
-  GROUP BY
-    user_key
-), sw_base AS (
-  SELECT
-    ids.user_id,
-    u.t_plan,
-    COALESCE(f.f_count_fd4a303641, 0) AS f_count_fd4a303641
-  FROM (
-    SELECT
-      user_id
-    FROM sw_users
-    UNION
-    SELECT
-      user_id
-    FROM sw_seen
-  ) AS ids
-  LEFT JOIN sw_users AS u
-    ON u.user_id = ids.user_id
-  LEFT JOIN sw_seen AS a
-    ON a.user_id = ids.user_id
-  LEFT JOIN sw_features AS f
-    ON f.user_id = ids.user_id
-), sw_layer_1 AS (
-  SELECT
-    *,
-    COALESCE(t_plan = 'pro', FALSE) AS s_trait_string_eq,
-    NOT COALESCE(f_count_fd4a303641 >= 1, FALSE) AS s_boolean_not_event
-  FROM sw_base
-), sw_layer_2 AS (
-  SELECT
-    *,
-    s_trait_string_eq AS s_in_segment
-  FROM sw_layer_1
-), sw_layer_3 AS (
-  SELECT
-    *,
-    s_in_segment AND NOT s_boolean_not_event AS s_in_segment_chain
-  FROM sw_layer_2
+    THEN 1
+  END
 )
+
+-- sw_base.f_count_fd4a303641
+COALESCE(f.f_count_fd4a303641, 0)
+
+-- sw_layer_1
+SELECT
+  *,
+  COALESCE(t_plan = 'pro', FALSE) AS s_trait_string_eq,
+  NOT COALESCE(f_count_fd4a303641 >= 1, FALSE) AS s_boolean_not_event
+FROM sw_base
+
+-- sw_layer_2
+SELECT
+  *,
+  s_trait_string_eq AS s_in_segment
+FROM sw_layer_1
+
+-- sw_layer_3
+SELECT
+  *,
+  s_in_segment AND NOT s_boolean_not_event AS s_in_segment_chain
+FROM sw_layer_2
+
+-- final
 SELECT
   user_id,
   CAST(NULL AS TEXT) AS variant
 FROM sw_layer_3
 WHERE
-  s_in_segment_chain;
+  s_in_segment_chain

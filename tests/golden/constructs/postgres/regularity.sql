@@ -1,127 +1,66 @@
-WITH sw_users AS (
-  SELECT
-    CAST(u.user_id AS TEXT) AS user_id
-  FROM analytics.users AS u
-  WHERE
-    NOT u.user_id IS NULL
-), sw_events AS (
-  SELECT
-    user_key,
-    event_name,
-    ts
-  FROM (
-    SELECT
-      user_key,
-      event_name,
-      ts
-    FROM (
-      SELECT
-        e.user_id AS user_key,
-        e.event_name AS event_name,
-        CAST(e.occurred_at AS TIMESTAMP) AS ts,
-        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
-      FROM analytics.events AS e
-      WHERE
-        (
-          NOT e.user_id IS NULL
-          AND CAST(e.occurred_at AS TIMESTAMP) <= CAST('2025-06-01 00:00:00' AS TIMESTAMP)
-        )
-        AND NOT e.event_id IS NULL
-    ) AS d
-    WHERE
-      sw_copy = 1
-    UNION ALL
-    SELECT
-      e.user_id AS user_key,
-      e.event_name AS event_name,
-      CAST(e.occurred_at AS TIMESTAMP) AS ts
-    FROM analytics.events AS e
-    WHERE
-      (
-        NOT e.user_id IS NULL
-        AND CAST(e.occurred_at AS TIMESTAMP) <= CAST('2025-06-01 00:00:00' AS TIMESTAMP)
-      )
-      AND e.event_id IS NULL
-  ) AS sw_deduplicated
-), sw_seen AS (
-  SELECT
-    CAST(user_key AS TEXT) AS user_id
-  FROM sw_events
-  GROUP BY
-    user_key
-), sw_features AS (
-  SELECT
-    CAST(user_key AS TEXT) AS user_id,
-    COUNT(
-      CASE
-        WHEN event_name = 'app_opened'
-        AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '7 DAY'
-        THEN 1
-      END
-    ) AS f_count_fa6bd46114,
-    COUNT(
-      CASE
-        WHEN event_name = 'app_opened'
-        AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '14 DAY'
-        AND ts <= CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '7 DAY'
-        THEN 1
-      END
-    ) AS f_count_29d03ed55f,
-    COUNT(
-      CASE
-        WHEN event_name = 'app_opened'
-        AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '21 DAY'
-        AND ts <= CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '14 DAY'
-        THEN 1
-      END
-    ) AS f_count_eb3dc76855,
-    COUNT(
-      CASE
-        WHEN event_name = 'app_opened'
-        AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '28 DAY'
-        AND ts <= CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '21 DAY'
-        THEN 1
-      END
-    ) AS f_count_07ae36b60b
-  FROM sw_events
-  WHERE
-    event_name = 'app_opened'
-    AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '28 DAY'
-  GROUP BY
-    user_key
-), sw_base AS (
-  SELECT
-    ids.user_id,
-    COALESCE(f.f_count_fa6bd46114, 0) AS f_count_fa6bd46114,
-    COALESCE(f.f_count_29d03ed55f, 0) AS f_count_29d03ed55f,
-    COALESCE(f.f_count_eb3dc76855, 0) AS f_count_eb3dc76855,
-    COALESCE(f.f_count_07ae36b60b, 0) AS f_count_07ae36b60b
-  FROM (
-    SELECT
-      user_id
-    FROM sw_users
-    UNION
-    SELECT
-      user_id
-    FROM sw_seen
-  ) AS ids
-  LEFT JOIN sw_users AS u
-    ON u.user_id = ids.user_id
-  LEFT JOIN sw_seen AS a
-    ON a.user_id = ids.user_id
-  LEFT JOIN sw_features AS f
-    ON f.user_id = ids.user_id
-), sw_layer_1 AS (
-  SELECT
-    *,
-    (
-      CASE WHEN f_count_fa6bd46114 >= 1 THEN 1 ELSE 0 END + CASE WHEN f_count_29d03ed55f >= 1 THEN 1 ELSE 0 END + CASE WHEN f_count_eb3dc76855 >= 1 THEN 1 ELSE 0 END + CASE WHEN f_count_07ae36b60b >= 1 THEN 1 ELSE 0 END
-    ) >= 3 AS s_regularity
-  FROM sw_base
+-- sw_features.f_count_fa6bd46114
+COUNT(
+  CASE
+    WHEN event_name = 'app_opened'
+    AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '7 DAY'
+    THEN 1
+  END
 )
+
+-- sw_features.f_count_29d03ed55f
+COUNT(
+  CASE
+    WHEN event_name = 'app_opened'
+    AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '14 DAY'
+    AND ts <= CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '7 DAY'
+    THEN 1
+  END
+)
+
+-- sw_features.f_count_eb3dc76855
+COUNT(
+  CASE
+    WHEN event_name = 'app_opened'
+    AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '21 DAY'
+    AND ts <= CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '14 DAY'
+    THEN 1
+  END
+)
+
+-- sw_features.f_count_07ae36b60b
+COUNT(
+  CASE
+    WHEN event_name = 'app_opened'
+    AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '28 DAY'
+    AND ts <= CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '21 DAY'
+    THEN 1
+  END
+)
+
+-- sw_base.f_count_fa6bd46114
+COALESCE(f.f_count_fa6bd46114, 0)
+
+-- sw_base.f_count_29d03ed55f
+COALESCE(f.f_count_29d03ed55f, 0)
+
+-- sw_base.f_count_eb3dc76855
+COALESCE(f.f_count_eb3dc76855, 0)
+
+-- sw_base.f_count_07ae36b60b
+COALESCE(f.f_count_07ae36b60b, 0)
+
+-- sw_layer_1
+SELECT
+  *,
+  (
+    CASE WHEN f_count_fa6bd46114 >= 1 THEN 1 ELSE 0 END + CASE WHEN f_count_29d03ed55f >= 1 THEN 1 ELSE 0 END + CASE WHEN f_count_eb3dc76855 >= 1 THEN 1 ELSE 0 END + CASE WHEN f_count_07ae36b60b >= 1 THEN 1 ELSE 0 END
+  ) >= 3 AS s_regularity
+FROM sw_base
+
+-- final
 SELECT
   user_id,
   CAST(NULL AS TEXT) AS variant
 FROM sw_layer_1
 WHERE
-  s_regularity;
+  s_regularity

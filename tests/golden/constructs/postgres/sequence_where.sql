@@ -1,192 +1,114 @@
-WITH sw_users AS (
-  SELECT
-    CAST(u.user_id AS TEXT) AS user_id
-  FROM analytics.users AS u
-  WHERE
-    NOT u.user_id IS NULL
-), sw_events AS (
-  SELECT
-    user_key,
-    event_name,
-    ts,
-    p_product_id,
-    p_amount
-  FROM (
-    SELECT
-      user_key,
-      event_name,
-      ts,
-      p_product_id,
-      p_amount
-    FROM (
-      SELECT
-        e.user_id AS user_key,
-        e.event_name AS event_name,
-        CAST(e.occurred_at AS TIMESTAMP) AS ts,
-        CASE
-          WHEN e.event_name = 'product_viewed'
-          AND CAST(e.occurred_at AS TIMESTAMP) > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30 DAY'
-          THEN (CAST(e.properties AS JSONB) ->> 'product_id')
-        END AS p_product_id,
-        CASE
-          WHEN e.event_name = 'order_completed'
-          AND CAST(e.occurred_at AS TIMESTAMP) > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30 DAY'
-          THEN CASE
-            WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-            THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
-          END
-        END AS p_amount,
-        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
-      FROM analytics.events AS e
-      WHERE
-        (
-          NOT e.user_id IS NULL
-          AND CAST(e.occurred_at AS TIMESTAMP) <= CAST('2025-06-01 00:00:00' AS TIMESTAMP)
-        )
-        AND NOT e.event_id IS NULL
-    ) AS d
-    WHERE
-      sw_copy = 1
-    UNION ALL
-    SELECT
-      e.user_id AS user_key,
-      e.event_name AS event_name,
-      CAST(e.occurred_at AS TIMESTAMP) AS ts,
-      CASE
-        WHEN e.event_name = 'product_viewed'
-        AND CAST(e.occurred_at AS TIMESTAMP) > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30 DAY'
-        THEN (CAST(e.properties AS JSONB) ->> 'product_id')
-      END AS p_product_id,
-      CASE
-        WHEN e.event_name = 'order_completed'
-        AND CAST(e.occurred_at AS TIMESTAMP) > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30 DAY'
-        THEN CASE
-          WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-          THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
-        END
-      END AS p_amount
-    FROM analytics.events AS e
-    WHERE
-      (
-        NOT e.user_id IS NULL
-        AND CAST(e.occurred_at AS TIMESTAMP) <= CAST('2025-06-01 00:00:00' AS TIMESTAMP)
-      )
-      AND e.event_id IS NULL
-  ) AS sw_deduplicated
-), sw_seen AS (
-  SELECT
-    CAST(user_key AS TEXT) AS user_id
-  FROM sw_events
-  GROUP BY
-    user_key
-), sw_seq_0 AS (
-  SELECT
-    user_key,
-    ts,
-    MAX(
-      CASE
-        WHEN event_name = 'product_viewed'
-        AND COALESCE(LEFT(p_product_id, LENGTH('sku-')) = 'sku-', FALSE)
-        THEN 1
-        ELSE 0
-      END
-    ) AS q0_m0,
-    MAX(
-      CASE
-        WHEN event_name = 'order_completed' AND COALESCE(p_amount > 50, FALSE)
-        THEN 1
-        ELSE 0
-      END
-    ) AS q0_m1
-  FROM sw_events
-  WHERE
-    (
-      (
-        event_name = 'product_viewed'
-        AND COALESCE(LEFT(p_product_id, LENGTH('sku-')) = 'sku-', FALSE)
-      )
-      OR (
-        event_name = 'order_completed' AND COALESCE(p_amount > 50, FALSE)
-      )
-    )
-    AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30 DAY'
-  GROUP BY
-    user_key,
-    ts
-), sw_seq_1 AS (
-  SELECT
-    user_key,
-    ts,
-    q0_m0,
-    q0_m1,
+-- sw_events.p_product_id
+CASE
+  WHEN e.event_name = 'product_viewed'
+  AND CAST(e.occurred_at AS TIMESTAMP) > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30 DAY'
+  THEN (CAST(e.properties AS JSONB) ->> 'product_id')
+END
+
+-- sw_events.p_amount
+CASE
+  WHEN e.event_name = 'order_completed'
+  AND CAST(e.occurred_at AS TIMESTAMP) > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30 DAY'
+  THEN CASE
+    WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+    THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
+  END
+END
+
+-- sw_seq_0
+SELECT
+  user_key,
+  ts,
+  MAX(
     CASE
-      WHEN q0_m0 = 1 AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30 DAY'
+      WHEN event_name = 'product_viewed'
+      AND COALESCE(LEFT(p_product_id, LENGTH('sku-')) = 'sku-', FALSE)
       THEN 1
       ELSE 0
-    END AS q0_v0
-  FROM sw_seq_0
-), sw_seq_2 AS (
-  SELECT
-    user_key,
-    ts,
-    q0_m0,
-    q0_m1,
-    q0_v0,
+    END
+  ) AS q0_m0,
+  MAX(
     CASE
-      WHEN (
-        q0_m1 = 1
-        AND NOT MAX(CASE WHEN q0_v0 = 1 THEN ts END) OVER (
-          PARTITION BY user_key
-          ORDER BY ts ASC
-          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-        ) IS NULL
-      )
-      AND MAX(CASE WHEN q0_v0 = 1 THEN ts END) OVER (
+      WHEN event_name = 'order_completed' AND COALESCE(p_amount > 50, FALSE)
+      THEN 1
+      ELSE 0
+    END
+  ) AS q0_m1
+FROM sw_events
+WHERE
+  (
+    (
+      event_name = 'product_viewed'
+      AND COALESCE(LEFT(p_product_id, LENGTH('sku-')) = 'sku-', FALSE)
+    )
+    OR (
+      event_name = 'order_completed' AND COALESCE(p_amount > 50, FALSE)
+    )
+  )
+  AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30 DAY'
+GROUP BY
+  user_key,
+  ts
+
+-- sw_seq_1
+SELECT
+  user_key,
+  ts,
+  q0_m0,
+  q0_m1,
+  CASE
+    WHEN q0_m0 = 1 AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMP) - INTERVAL '30 DAY'
+    THEN 1
+    ELSE 0
+  END AS q0_v0
+FROM sw_seq_0
+
+-- sw_seq_2
+SELECT
+  user_key,
+  ts,
+  q0_m0,
+  q0_m1,
+  q0_v0,
+  CASE
+    WHEN (
+      q0_m1 = 1
+      AND NOT MAX(CASE WHEN q0_v0 = 1 THEN ts END) OVER (
         PARTITION BY user_key
         ORDER BY ts ASC
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-      ) >= ts - INTERVAL '1 DAY'
-      THEN 1
-      ELSE 0
-    END AS q0_v1
-  FROM sw_seq_1
-  WHERE
-    q0_v0 = 1 OR q0_m1 = 1
-), sw_sequences AS (
-  SELECT
-    CAST(user_key AS TEXT) AS user_id,
-    MAX(q0_v1) AS q_3e48f3899d
-  FROM sw_seq_2
-  GROUP BY
-    user_key
-), sw_base AS (
-  SELECT
-    ids.user_id,
-    COALESCE(q.q_3e48f3899d, 0) AS q_3e48f3899d
-  FROM (
-    SELECT
-      user_id
-    FROM sw_users
-    UNION
-    SELECT
-      user_id
-    FROM sw_seen
-  ) AS ids
-  LEFT JOIN sw_users AS u
-    ON u.user_id = ids.user_id
-  LEFT JOIN sw_seen AS a
-    ON a.user_id = ids.user_id
-  LEFT JOIN sw_sequences AS q
-    ON q.user_id = ids.user_id
-), sw_layer_1 AS (
-  SELECT
-    *,
-    q_3e48f3899d = 1 AS s_sequence_where
-  FROM sw_base
-)
+      ) IS NULL
+    )
+    AND MAX(CASE WHEN q0_v0 = 1 THEN ts END) OVER (
+      PARTITION BY user_key
+      ORDER BY ts ASC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ) >= ts - INTERVAL '1 DAY'
+    THEN 1
+    ELSE 0
+  END AS q0_v1
+FROM sw_seq_1
+WHERE
+  q0_v0 = 1 OR q0_m1 = 1
+
+-- sw_sequences
+SELECT
+  CAST(user_key AS TEXT) AS user_id,
+  MAX(q0_v1) AS q_3e48f3899d
+FROM sw_seq_2
+GROUP BY
+  user_key
+
+-- sw_layer_1
+SELECT
+  *,
+  q_3e48f3899d = 1 AS s_sequence_where
+FROM sw_base
+
+-- final
 SELECT
   user_id,
   CAST(NULL AS TEXT) AS variant
 FROM sw_layer_1
 WHERE
-  s_sequence_where;
+  s_sequence_where

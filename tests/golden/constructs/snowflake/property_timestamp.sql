@@ -1,220 +1,178 @@
-WITH sw_users AS (
-  SELECT
-    CAST(u.user_id AS VARCHAR) AS user_id
-  FROM analytics.users AS u
-  WHERE
-    NOT u.user_id IS NULL
-), sw_events AS (
-  SELECT
-    user_key,
-    event_name,
-    ts,
-    p_placed_at
-  FROM (
-    SELECT
-      user_key,
-      event_name,
-      ts,
-      p_placed_at
-    FROM (
-      SELECT
-        e.user_id AS user_key,
-        e.event_name AS event_name,
-        CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
-        CASE
-          WHEN e.event_name = 'order_completed'
-          THEN CASE
-            WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'placed_at'), '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?)?$') > 0)
-            THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'placed_at') AS TIMESTAMPNTZ)
-          END
-        END AS p_placed_at,
-        ROW_NUMBER() OVER (
-          PARTITION BY e.user_id, e.event_id
-          ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
-        ) AS sw_copy
-      FROM analytics.events AS e
-      WHERE
-        (
-          NOT e.user_id IS NULL
-          AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ)
-        )
-        AND NOT e.event_id IS NULL
-    ) AS d
-    WHERE
-      sw_copy = 1
-    UNION ALL
-    SELECT
-      e.user_id AS user_key,
-      e.event_name AS event_name,
-      CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
-      CASE
-        WHEN e.event_name = 'order_completed'
-        THEN CASE
-          WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'placed_at'), '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?)?$') > 0)
-          THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'placed_at') AS TIMESTAMPNTZ)
-        END
-      END AS p_placed_at
-    FROM analytics.events AS e
-    WHERE
-      (
-        NOT e.user_id IS NULL
-        AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ)
-      )
-      AND e.event_id IS NULL
-  ) AS sw_deduplicated
-), sw_seen AS (
-  SELECT
-    CAST(user_key AS VARCHAR) AS user_id
-  FROM sw_events
-  GROUP BY
-    user_key
-), sw_features AS (
-  SELECT
-    CAST(user_key AS VARCHAR) AS user_id,
-    COUNT(
-      CASE
-        WHEN event_name = 'order_completed'
-        AND COALESCE(p_placed_at = CAST('2025-05-01 10:00:00' AS TIMESTAMPNTZ), FALSE)
-        THEN 1
-      END
-    ) AS f_count_3b1481c1ab,
-    COUNT(
-      CASE
-        WHEN event_name = 'order_completed'
-        AND COALESCE(p_placed_at <> CAST('2025-05-01 00:00:00' AS TIMESTAMPNTZ), TRUE)
-        THEN 1
-      END
-    ) AS f_count_241f4bd398,
-    COUNT(
-      CASE
-        WHEN event_name = 'order_completed'
-        AND COALESCE(
-          p_placed_at IN (
-            CAST('2025-05-01 00:00:00' AS TIMESTAMPNTZ),
-            CAST('2025-05-02 00:00:00' AS TIMESTAMPNTZ)
-          ),
-          FALSE
-        )
-        THEN 1
-      END
-    ) AS f_count_7c4dd71cc1,
-    COUNT(
-      CASE
-        WHEN event_name = 'order_completed'
-        AND COALESCE(NOT p_placed_at IN (CAST('2025-05-01 00:00:00' AS TIMESTAMPNTZ)), TRUE)
-        THEN 1
-      END
-    ) AS f_count_de27611785,
-    COUNT(CASE WHEN event_name = 'order_completed' AND NOT p_placed_at IS NULL THEN 1 END) AS f_count_ad3e403197,
-    COUNT(
-      CASE
-        WHEN event_name = 'order_completed'
-        AND COALESCE(p_placed_at < CAST('2025-05-01 00:00:00' AS TIMESTAMPNTZ), FALSE)
-        THEN 1
-      END
-    ) AS f_count_c18edb4059,
-    COUNT(
-      CASE
-        WHEN event_name = 'order_completed'
-        AND COALESCE(p_placed_at > CAST('2025-05-01 10:00:00' AS TIMESTAMPNTZ), FALSE)
-        THEN 1
-      END
-    ) AS f_count_f09c80e946,
-    COUNT(
-      CASE
-        WHEN event_name = 'order_completed'
-        AND COALESCE(
-          p_placed_at BETWEEN CAST('2025-05-01 00:00:00' AS TIMESTAMPNTZ) AND CAST('2025-05-31 00:00:00' AS TIMESTAMPNTZ),
-          FALSE
-        )
-        THEN 1
-      END
-    ) AS f_count_3b281774db,
-    COUNT(
-      CASE
-        WHEN event_name = 'order_completed'
-        AND COALESCE(
-          p_placed_at <= CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ) - INTERVAL '7 DAY',
-          FALSE
-        )
-        THEN 1
-      END
-    ) AS f_count_5dd2213f56,
-    COUNT(
-      CASE
-        WHEN event_name = 'order_completed'
-        AND COALESCE(
-          p_placed_at > CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ) - INTERVAL '12 HOUR'
-          AND p_placed_at <= CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ),
-          FALSE
-        )
-        THEN 1
-      END
-    ) AS f_count_771191dc9b,
-    COUNT(
-      CASE
-        WHEN event_name = 'order_completed'
-        AND COALESCE(
-          p_placed_at >= CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ)
-          AND p_placed_at < CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ) + INTERVAL '1 DAY',
-          FALSE
-        )
-        THEN 1
-      END
-    ) AS f_count_29cc5d7e3b
-  FROM sw_events
-  WHERE
-    event_name = 'order_completed'
-  GROUP BY
-    user_key
-), sw_base AS (
-  SELECT
-    ids.user_id,
-    COALESCE(f.f_count_3b1481c1ab, 0) AS f_count_3b1481c1ab,
-    COALESCE(f.f_count_241f4bd398, 0) AS f_count_241f4bd398,
-    COALESCE(f.f_count_7c4dd71cc1, 0) AS f_count_7c4dd71cc1,
-    COALESCE(f.f_count_de27611785, 0) AS f_count_de27611785,
-    COALESCE(f.f_count_ad3e403197, 0) AS f_count_ad3e403197,
-    COALESCE(f.f_count_c18edb4059, 0) AS f_count_c18edb4059,
-    COALESCE(f.f_count_f09c80e946, 0) AS f_count_f09c80e946,
-    COALESCE(f.f_count_3b281774db, 0) AS f_count_3b281774db,
-    COALESCE(f.f_count_5dd2213f56, 0) AS f_count_5dd2213f56,
-    COALESCE(f.f_count_771191dc9b, 0) AS f_count_771191dc9b,
-    COALESCE(f.f_count_29cc5d7e3b, 0) AS f_count_29cc5d7e3b
-  FROM (
-    SELECT
-      user_id
-    FROM sw_users
-    UNION
-    SELECT
-      user_id
-    FROM sw_seen
-  ) AS ids
-  LEFT JOIN sw_users AS u
-    ON u.user_id = ids.user_id
-  LEFT JOIN sw_seen AS a
-    ON a.user_id = ids.user_id
-  LEFT JOIN sw_features AS f
-    ON f.user_id = ids.user_id
-), sw_layer_1 AS (
-  SELECT
-    *,
-    COALESCE(f_count_3b1481c1ab >= 1, FALSE)
-    OR COALESCE(f_count_241f4bd398 >= 1, FALSE)
-    OR COALESCE(f_count_7c4dd71cc1 >= 1, FALSE)
-    OR COALESCE(f_count_de27611785 >= 1, FALSE)
-    OR COALESCE(f_count_ad3e403197 >= 1, FALSE)
-    OR COALESCE(f_count_c18edb4059 >= 1, FALSE)
-    OR COALESCE(f_count_f09c80e946 >= 1, FALSE)
-    OR COALESCE(f_count_3b281774db >= 1, FALSE)
-    OR COALESCE(f_count_5dd2213f56 >= 1, FALSE)
-    OR COALESCE(f_count_771191dc9b >= 1, FALSE)
-    OR COALESCE(f_count_29cc5d7e3b >= 1, FALSE) AS s_property_timestamp
-  FROM sw_base
+-- sw_events.p_placed_at
+CASE
+  WHEN e.event_name = 'order_completed'
+  THEN CASE
+    WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'placed_at'), '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?)?$') > 0)
+    THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'placed_at') AS TIMESTAMPNTZ)
+  END
+END
+
+-- sw_features.f_count_3b1481c1ab
+COUNT(
+  CASE
+    WHEN event_name = 'order_completed'
+    AND COALESCE(p_placed_at = CAST('2025-05-01 10:00:00' AS TIMESTAMPNTZ), FALSE)
+    THEN 1
+  END
 )
+
+-- sw_features.f_count_241f4bd398
+COUNT(
+  CASE
+    WHEN event_name = 'order_completed'
+    AND COALESCE(p_placed_at <> CAST('2025-05-01 00:00:00' AS TIMESTAMPNTZ), TRUE)
+    THEN 1
+  END
+)
+
+-- sw_features.f_count_7c4dd71cc1
+COUNT(
+  CASE
+    WHEN event_name = 'order_completed'
+    AND COALESCE(
+      p_placed_at IN (
+        CAST('2025-05-01 00:00:00' AS TIMESTAMPNTZ),
+        CAST('2025-05-02 00:00:00' AS TIMESTAMPNTZ)
+      ),
+      FALSE
+    )
+    THEN 1
+  END
+)
+
+-- sw_features.f_count_de27611785
+COUNT(
+  CASE
+    WHEN event_name = 'order_completed'
+    AND COALESCE(NOT p_placed_at IN (CAST('2025-05-01 00:00:00' AS TIMESTAMPNTZ)), TRUE)
+    THEN 1
+  END
+)
+
+-- sw_features.f_count_ad3e403197
+COUNT(CASE WHEN event_name = 'order_completed' AND NOT p_placed_at IS NULL THEN 1 END)
+
+-- sw_features.f_count_c18edb4059
+COUNT(
+  CASE
+    WHEN event_name = 'order_completed'
+    AND COALESCE(p_placed_at < CAST('2025-05-01 00:00:00' AS TIMESTAMPNTZ), FALSE)
+    THEN 1
+  END
+)
+
+-- sw_features.f_count_f09c80e946
+COUNT(
+  CASE
+    WHEN event_name = 'order_completed'
+    AND COALESCE(p_placed_at > CAST('2025-05-01 10:00:00' AS TIMESTAMPNTZ), FALSE)
+    THEN 1
+  END
+)
+
+-- sw_features.f_count_3b281774db
+COUNT(
+  CASE
+    WHEN event_name = 'order_completed'
+    AND COALESCE(
+      p_placed_at BETWEEN CAST('2025-05-01 00:00:00' AS TIMESTAMPNTZ) AND CAST('2025-05-31 00:00:00' AS TIMESTAMPNTZ),
+      FALSE
+    )
+    THEN 1
+  END
+)
+
+-- sw_features.f_count_5dd2213f56
+COUNT(
+  CASE
+    WHEN event_name = 'order_completed'
+    AND COALESCE(
+      p_placed_at <= CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ) - INTERVAL '7 DAY',
+      FALSE
+    )
+    THEN 1
+  END
+)
+
+-- sw_features.f_count_771191dc9b
+COUNT(
+  CASE
+    WHEN event_name = 'order_completed'
+    AND COALESCE(
+      p_placed_at > CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ) - INTERVAL '12 HOUR'
+      AND p_placed_at <= CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ),
+      FALSE
+    )
+    THEN 1
+  END
+)
+
+-- sw_features.f_count_29cc5d7e3b
+COUNT(
+  CASE
+    WHEN event_name = 'order_completed'
+    AND COALESCE(
+      p_placed_at >= CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ)
+      AND p_placed_at < CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ) + INTERVAL '1 DAY',
+      FALSE
+    )
+    THEN 1
+  END
+)
+
+-- sw_base.f_count_3b1481c1ab
+COALESCE(f.f_count_3b1481c1ab, 0)
+
+-- sw_base.f_count_241f4bd398
+COALESCE(f.f_count_241f4bd398, 0)
+
+-- sw_base.f_count_7c4dd71cc1
+COALESCE(f.f_count_7c4dd71cc1, 0)
+
+-- sw_base.f_count_de27611785
+COALESCE(f.f_count_de27611785, 0)
+
+-- sw_base.f_count_ad3e403197
+COALESCE(f.f_count_ad3e403197, 0)
+
+-- sw_base.f_count_c18edb4059
+COALESCE(f.f_count_c18edb4059, 0)
+
+-- sw_base.f_count_f09c80e946
+COALESCE(f.f_count_f09c80e946, 0)
+
+-- sw_base.f_count_3b281774db
+COALESCE(f.f_count_3b281774db, 0)
+
+-- sw_base.f_count_5dd2213f56
+COALESCE(f.f_count_5dd2213f56, 0)
+
+-- sw_base.f_count_771191dc9b
+COALESCE(f.f_count_771191dc9b, 0)
+
+-- sw_base.f_count_29cc5d7e3b
+COALESCE(f.f_count_29cc5d7e3b, 0)
+
+-- sw_layer_1
+SELECT
+  *,
+  COALESCE(f_count_3b1481c1ab >= 1, FALSE)
+  OR COALESCE(f_count_241f4bd398 >= 1, FALSE)
+  OR COALESCE(f_count_7c4dd71cc1 >= 1, FALSE)
+  OR COALESCE(f_count_de27611785 >= 1, FALSE)
+  OR COALESCE(f_count_ad3e403197 >= 1, FALSE)
+  OR COALESCE(f_count_c18edb4059 >= 1, FALSE)
+  OR COALESCE(f_count_f09c80e946 >= 1, FALSE)
+  OR COALESCE(f_count_3b281774db >= 1, FALSE)
+  OR COALESCE(f_count_5dd2213f56 >= 1, FALSE)
+  OR COALESCE(f_count_771191dc9b >= 1, FALSE)
+  OR COALESCE(f_count_29cc5d7e3b >= 1, FALSE) AS s_property_timestamp
+FROM sw_base
+
+-- final
 SELECT
   user_id,
   CAST(NULL AS VARCHAR) AS variant
 FROM sw_layer_1
 WHERE
-  s_property_timestamp;
+  s_property_timestamp

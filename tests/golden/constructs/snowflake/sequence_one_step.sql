@@ -1,118 +1,49 @@
-WITH sw_users AS (
-  SELECT
-    CAST(u.user_id AS VARCHAR) AS user_id
-  FROM analytics.users AS u
-  WHERE
-    NOT u.user_id IS NULL
-), sw_events AS (
-  SELECT
-    user_key,
-    event_name,
-    ts
-  FROM (
-    SELECT
-      user_key,
-      event_name,
-      ts
-    FROM (
-      SELECT
-        e.user_id AS user_key,
-        e.event_name AS event_name,
-        CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
-        ROW_NUMBER() OVER (
-          PARTITION BY e.user_id, e.event_id
-          ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
-        ) AS sw_copy
-      FROM analytics.events AS e
-      WHERE
-        (
-          NOT e.user_id IS NULL
-          AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ)
-        )
-        AND NOT e.event_id IS NULL
-    ) AS d
-    WHERE
-      sw_copy = 1
-    UNION ALL
-    SELECT
-      e.user_id AS user_key,
-      e.event_name AS event_name,
-      CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts
-    FROM analytics.events AS e
-    WHERE
-      (
-        NOT e.user_id IS NULL
-        AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ)
-      )
-      AND e.event_id IS NULL
-  ) AS sw_deduplicated
-), sw_seen AS (
-  SELECT
-    CAST(user_key AS VARCHAR) AS user_id
-  FROM sw_events
-  GROUP BY
-    user_key
-), sw_seq_0 AS (
-  SELECT
-    user_key,
-    ts,
-    MAX(CASE WHEN event_name = 'order_completed' THEN 1 ELSE 0 END) AS q0_m0
-  FROM sw_events
-  WHERE
-    (
-      event_name = 'order_completed'
-    )
+-- sw_seq_0
+SELECT
+  user_key,
+  ts,
+  MAX(CASE WHEN event_name = 'order_completed' THEN 1 ELSE 0 END) AS q0_m0
+FROM sw_events
+WHERE
+  (
+    event_name = 'order_completed'
+  )
+  AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ) - INTERVAL '30 DAY'
+GROUP BY
+  user_key,
+  ts
+
+-- sw_seq_1
+SELECT
+  user_key,
+  ts,
+  q0_m0,
+  CASE
+    WHEN q0_m0 = 1
     AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ) - INTERVAL '30 DAY'
-  GROUP BY
-    user_key,
-    ts
-), sw_seq_1 AS (
-  SELECT
-    user_key,
-    ts,
-    q0_m0,
-    CASE
-      WHEN q0_m0 = 1
-      AND ts > CAST('2025-06-01 00:00:00' AS TIMESTAMPNTZ) - INTERVAL '30 DAY'
-      THEN 1
-      ELSE 0
-    END AS q0_v0
-  FROM sw_seq_0
-), sw_sequences AS (
-  SELECT
-    CAST(user_key AS VARCHAR) AS user_id,
-    MAX(q0_v0) AS q_9a6f31ef2b
-  FROM sw_seq_1
-  GROUP BY
-    user_key
-), sw_base AS (
-  SELECT
-    ids.user_id,
-    COALESCE(q.q_9a6f31ef2b, 0) AS q_9a6f31ef2b
-  FROM (
-    SELECT
-      user_id
-    FROM sw_users
-    UNION
-    SELECT
-      user_id
-    FROM sw_seen
-  ) AS ids
-  LEFT JOIN sw_users AS u
-    ON u.user_id = ids.user_id
-  LEFT JOIN sw_seen AS a
-    ON a.user_id = ids.user_id
-  LEFT JOIN sw_sequences AS q
-    ON q.user_id = ids.user_id
-), sw_layer_1 AS (
-  SELECT
-    *,
-    q_9a6f31ef2b = 1 AS s_sequence_one_step
-  FROM sw_base
-)
+    THEN 1
+    ELSE 0
+  END AS q0_v0
+FROM sw_seq_0
+
+-- sw_sequences
+SELECT
+  CAST(user_key AS VARCHAR) AS user_id,
+  MAX(q0_v0) AS q_9a6f31ef2b
+FROM sw_seq_1
+GROUP BY
+  user_key
+
+-- sw_layer_1
+SELECT
+  *,
+  q_9a6f31ef2b = 1 AS s_sequence_one_step
+FROM sw_base
+
+-- final
 SELECT
   user_id,
   CAST(NULL AS VARCHAR) AS variant
 FROM sw_layer_1
 WHERE
-  s_sequence_one_step;
+  s_sequence_one_step

@@ -1,0 +1,91 @@
+"""The demo as `make demo` builds it: demos/ecommerce, a dbt project of its own that installs
+segwise as a local package, built by `segwise build` a week before T and at T on the full
+demo data. The README's analyst queries return the rows it says, as written, and the summary
+ends with the database and the next commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from segwise_demo import generate, summary
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "demos" / "ecommerce"
+T = "2025-06-01T00:00:00"
+WEEK_BEFORE = "2025-05-25T00:00:00"
+
+
+def _readme_queries() -> tuple[list[str], list[int]]:
+    """The SQL of README's "Querying the results", and the row counts its text states."""
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Querying the results", 1)[1].split("\n## ", 1)[0]
+    sql = "\n".join(re.findall(r"```sql\n(.*?)```", section, re.S))
+    queries = [q.strip() for q in sql.split(";") if q.strip()]
+    stated = re.search(r"these return ([\d, and]+) rows", section)
+    assert stated is not None, "README: the sentence stating each query's row count is missing"
+    counts = [int(n) for n in re.findall(r"\d+", stated.group(1))]
+    return queries, counts
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo")
+    project = root / "ecommerce"
+    ignored = shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml", ".user.yml")
+    shutil.copytree(DEMO, project, ignore=ignored)
+    (project / "packages.yml").write_text(json.dumps({"packages": [{"local": str(REPO)}]}))
+    assert generate.main(["--out", str(root / "data"), "--as-of", T]) == 0
+    database = root / "segwise.duckdb"
+    env = {**os.environ, "SEGWISE_DUCKDB_PATH": str(database), "SEGWISE_DEMO_DATA": str(root / "data")}
+    bin_dir = Path(sys.executable).parent  # the commands a user runs, each its own process
+    commands = [[str(bin_dir / "dbt"), "deps", "--quiet"]]
+    for as_of in (WEEK_BEFORE, T):
+        commands.append([str(bin_dir / "segwise"), "build", "--vars", json.dumps({"segwise_as_of": as_of}), "--quiet"])
+    for command in commands:
+        done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
+    return database
+
+
+def test_the_readme_queries_return_the_rows_it_states(demo: Path) -> None:
+    queries, counts = _readme_queries()
+    assert len(queries) == len(counts) == 5
+    con = duckdb.connect(str(demo), read_only=True)
+    try:
+        got = [len(con.sql(query).fetchall()) for query in queries]
+    finally:
+        con.close()
+    assert got == counts, f"README states {counts} rows, the demo returns {got}"
+
+
+def test_both_runs_wrote_history_and_the_second_was_incremental(demo: Path) -> None:
+    con = duckdb.connect(str(demo), read_only=True)
+    try:
+        runs = con.execute("select mode from segwise_runs order by as_of").fetchall()
+        closed = con.execute("select count(*) from segment_membership_history where valid_to is not null").fetchone()
+        segments = con.execute("select count(*) from segment_definitions").fetchone()
+    finally:
+        con.close()
+    assert runs == [("full",), ("incremental",)]
+    assert closed is not None and closed[0] > 0
+    assert segments == (27,)
+
+
+def test_the_summary_ends_with_the_database_and_next_commands(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    summary.main(["--database", str(demo), "--project", "demos/ecommerce"])
+    tail = capsys.readouterr().out.rstrip().splitlines()[-8:]
+    assert tail[0] == f"The database: {demo.resolve()}"
+    assert any("segwise preview" in line and f"--as-of {T}" in line for line in tail), tail
+    assert any("segwise explain" in line for line in tail) and any("duckdb" in line for line in tail)
+    assert tail[-1] == 'Queries for analysts: README.md, "Querying the results".'
