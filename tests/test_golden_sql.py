@@ -117,33 +117,28 @@ def _own_sql(project: Project, name: str, target: Target) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _check_golden(path: Path, sql: str, target: Target) -> None:
+def _check_golden(path: Path, text: str) -> None:
     if UPDATE:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(sql)
+        path.write_text(text)
     assert path.exists(), f"{path} is missing: regenerate with SEGWISE_UPDATE_GOLDEN=1, then review it"
-    assert path.read_text() == sql, f"{path} is stale: review the diff, then regenerate"
-    assert sqlglot.parse_one(sql, read=target.reader) is not None
+    assert path.read_text() == text, f"{path} is stale: review the diff, then regenerate"
 
 
 @pytest.mark.parametrize("dialect", sorted(TARGETS))
 @pytest.mark.parametrize("name", REPRESENTATIVE)
 def test_golden_sql(name: str, dialect: str) -> None:
     target = TARGETS[dialect]
-    _check_golden(GOLDEN / dialect / f"{name}.sql", _render(PROJECT, name, target), target)
+    sql = _render(PROJECT, name, target)
+    _check_golden(GOLDEN / dialect / f"{name}.sql", sql)
+    assert sqlglot.parse_one(sql, read=target.reader) is not None
 
 
 @pytest.mark.parametrize("dialect", sorted(TARGETS))
 @pytest.mark.parametrize(("variant", "name"), CONSTRUCT_CASES)
 def test_constructs_golden_sql(variant: str, name: str, dialect: str) -> None:
-    target = TARGETS[dialect]
-    path = _construct_path(dialect, variant, name)
-    own = _own_sql(CONSTRUCT_PROJECTS[variant], name, target)
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(own)
-    assert path.exists(), f"{path} is missing: regenerate with SEGWISE_UPDATE_GOLDEN=1, then review it"
-    assert path.read_text() == own, f"{path} is stale: review the diff, then regenerate"
+    own = _own_sql(CONSTRUCT_PROJECTS[variant], name, TARGETS[dialect])
+    _check_golden(_construct_path(dialect, variant, name), own)
 
 
 @pytest.mark.parametrize("dialect", sorted(TARGETS))

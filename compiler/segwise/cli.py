@@ -14,8 +14,7 @@ from rich.console import Console
 
 from segwise.config import Project
 from segwise.dbt import generate as generation
-from segwise.dbt.staleness import remember_fresh
-from segwise.errors import SegwiseError, ValidationError, closest_names, did_you_mean
+from segwise.errors import SegwiseError, ValidationError, closest_names, did_you_mean, quoted_names
 from segwise.loading import load_project
 from segwise.loading.project import with_segments_text
 from segwise.rules.values import parse_iso
@@ -215,8 +214,7 @@ def generate(ctx: click.Context, check: bool, project_dir: Path | None, config_p
             sys.exit(1)
         out.print(f"ok: {todo.unchanged} generated files up to date")
         return
-    generation.apply(todo)
-    remember_fresh(config_path, root)  # the next `dbt build` skips the full stale check
+    generation.apply_current(todo, config_path, root)
     out.print(f"wrote {len(todo.write)} files, removed {len(todo.delete)}, {todo.unchanged} unchanged")
 
 
@@ -279,7 +277,7 @@ def _unknown_segment(name: str, project: Project) -> SegwiseError:
     """Names the segments close to `name`, else the project's (the first MAX_LISTED)."""
     near = closest_names(name, project.segments)
     if near:
-        return SegwiseError(f"unknown segment {name!r}; did you mean {' or '.join(f'{n!r}' for n in near)}?")
+        return SegwiseError(f"unknown segment {name!r}; did you mean {quoted_names(near)}?")
     names = sorted(project.segments)
     if not names:
         return SegwiseError(f"unknown segment {name!r}: the project defines no segments")

@@ -51,6 +51,12 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean '{matches[0]}'?" if matches else None
 
 
+def quoted_names(names: Iterable[str]) -> str:
+    """`'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`: the close names a hint offers."""
+    items = [f"'{n}'" for n in names]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
 def closest_names(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """Up to `n` choices close to `word`, closest first (the case of letters aside)."""
     by_folded: dict[str, str] = {}

@@ -17,12 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dbt.cli.main import dbtRunner
+from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from segwise.config import Project
 from segwise.dbt import generate
 from segwise.dbt import state as segwise_state
-from segwise.dbt.staleness import remember_fresh
 from segwise.loading import load_project
 from tests.support.engines import BigQueryEngine, DuckEngine, Engine, PostgresEngine, SnowflakeEngine
 from tests.support.tables import load_tables
@@ -129,8 +128,7 @@ class DbtProject:
         if not keep_segment_files:
             (seg_dir / "all.yml").write_text(json.dumps({"segments": segments, "groups": list(groups)}, default=str))
         project = load_project(self.root / "segwise.yml")
-        generate.apply(generate.plan(project, self.root))
-        remember_fresh(self.root / "segwise.yml", self.root)  # dbt's stale check: one read per file
+        generate.apply_current(generate.plan(project, self.root), self.root / "segwise.yml", self.root)
         self.config = config
         return project
 
@@ -145,8 +143,7 @@ class DbtProject:
         cwd = os.getcwd()
         try:
             os.chdir(self.root)
-            runner = self._runner(args[0], common)
-            result = runner.invoke([*args, *common, *given]) if isinstance(runner, dbtRunner) else runner
+            result = self._invoke(list(args), common, given)
         finally:
             os.chdir(cwd)
         message = str(result.exception) if result.exception else ""
@@ -157,22 +154,22 @@ class DbtProject:
                 )
         return bool(result.success), message
 
-    def _runner(self, command: str, common: list[str]) -> Any:
-        """A runner that skips dbt's parse when the project's files have not changed since the
+    def _invoke(self, args: list[str], common: list[str], given: list[str]) -> dbtRunnerResult:
+        """dbt ARGS, skipping dbt's parse when the project's files have not changed since the
         last one. dbt re-parses everything whenever --vars change (every run here: T is a var),
         which is most of a small run's time; the models never depend on T at parse time, so a
         manifest parsed without the vars stays valid, the run itself still renders T (dbt's
         documented manifest reuse), and each parse after the first is partial (only the files
         that changed). A failed parse is returned as the result."""
-        if command not in ("run", "build", "test", "compile", "show"):
-            return dbtRunner()
+        if args[0] not in ("run", "build", "test", "compile", "show"):
+            return dbtRunner().invoke([*args, *common, *given])
         key = self._project_files_digest()
         if self._manifest is None or key != self._parsed:
             parsed = dbtRunner().invoke(["parse", *common])
             if not parsed.success:
                 return parsed
             self._manifest, self._parsed = parsed.result, key
-        return dbtRunner(manifest=self._manifest)
+        return dbtRunner(manifest=self._manifest).invoke([*args, *common, *given])
 
     def _project_files_digest(self) -> str:
         digest = hashlib.sha256()

@@ -13,7 +13,6 @@ from pathlib import Path
 from rich.console import Console
 
 from segwise.dbt import generate as generation
-from segwise.dbt.staleness import remember_fresh
 from segwise.errors import SegwiseError, ValidationError
 from segwise.loading import load_project
 
@@ -49,13 +48,12 @@ def run_build(args: list[str], out: Console, err: Console) -> int:
         err.print(f"error: {exc}", markup=False)
         return EXIT_INVALID
     todo = generation.plan(project, project_dir)
-    generation.apply(todo)
+    generation.apply_current(todo, config_path, project_dir)
     out.print(
         f"segwise: {len(project.segments)} segments valid; wrote {len(todo.write)} files, "
         f"removed {len(todo.delete)}, {todo.unchanged} unchanged",
         markup=False,
     )
-    remember_fresh(config_path, project_dir)
     from dbt.cli.main import dbtRunner
 
     result = dbtRunner().invoke(["build", *args])

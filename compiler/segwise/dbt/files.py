@@ -164,8 +164,8 @@ def _column(name: str, description: str, *tests: object) -> dict[str, object]:
 
 def _state_model(table: StateTable, segments: list[str]) -> dict[str, object]:
     named = {
-        SEGMENTS: accepted_values(segments),
-        VARIANTS: accepted_values(["control", "treatment"]),
+        SEGMENTS: accepted_values(*segments),
+        VARIANTS: accepted_values("control", "treatment"),
     }
     model: dict[str, object] = {"name": table.name, "description": table.description}
     tests: list[object] = [_tests_unique(*table.key)] if table.key else []

@@ -35,13 +35,9 @@ class StateTable:
     documented: bool = True  # its columns appear in the schema YAML
 
 
-def accepted_values(values: list[str]) -> dict[str, object]:
+def accepted_values(*values: str) -> dict[str, object]:
     """The package's own accepted_values test: it takes an `arguments:` block on dbt 1.8-1.11."""
-    return {"segwise.segwise_accepted_values": {"arguments": {"values": values}}}
-
-
-def _values(*values: str) -> dict[str, object]:
-    return accepted_values(list(values))
+    return {"segwise.segwise_accepted_values": {"arguments": {"values": list(values)}}}
 
 
 STATE_TABLES: dict[str, StateTable] = {
@@ -84,12 +80,12 @@ STATE_TABLES: dict[str, StateTable] = {
                 Column("segment", "string", "Segment name.", (NOT_NULL,)),
                 Column("user_id", "string", "User id.", (NOT_NULL,)),
                 Column("changed_at", "timestamp", "T of the run that saw the change.", (NOT_NULL,)),
-                Column("change", "string", "'entered' or 'exited'.", (NOT_NULL, _values("entered", "exited"))),
+                Column("change", "string", "'entered' or 'exited'.", (NOT_NULL, accepted_values("entered", "exited"))),
                 Column(
                     "reason",
                     "string",
                     "'data', or 'definition' for bulk re-evaluations.",
-                    (NOT_NULL, _values("data", "definition")),
+                    (NOT_NULL, accepted_values("data", "definition")),
                 ),
             ),
             key=("segment", "user_id", "changed_at"),

@@ -31,7 +31,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from segwise.config import FlatProperties, JsonProperties, Project, Ref, Relation, SourceRef, TableName
-from segwise.errors import ERROR, WARNING, Diagnostic, closest_names, did_you_mean
+from segwise.errors import ERROR, WARNING, Diagnostic, closest_names, did_you_mean, quoted_names
 from segwise.loading.yaml_source import YMap, YNode, read_yaml_file
 from segwise.rules.nodes import Condition, EventCondition, EventFilter, Measure, SequenceCondition
 from segwise.rules.values import Location, ValueType
@@ -271,11 +271,6 @@ def _not_null(e: exp.Expr) -> exp.Expr:
     return exp.not_(exp.Is(this=e, expression=exp.Null()))
 
 
-def _quoted(names: Iterable[str]) -> str:
-    items = [f"'{n}'" for n in names]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
-
-
 def _suggest(word: str, choices: Iterable[str], listing: str) -> str | None:
     """`did you mean 'a'?` (or `'a', 'b' or 'c'?`) for the closest choices, case aside; else
     `listing` followed by the choices (the first LISTED_KEYS of them)."""
@@ -284,7 +279,7 @@ def _suggest(word: str, choices: Iterable[str], listing: str) -> str | None:
     if len(near) == 1:
         return did_you_mean(near[0], near)
     if near:
-        return f"did you mean {_quoted(near)}?"
+        return f"did you mean {quoted_names(near)}?"
     if not choices:
         return None
     more = ", ..." if len(choices) > LISTED_KEYS else ""
