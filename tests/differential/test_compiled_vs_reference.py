@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from tests.differential.focus import aimed, sub_segments
 from tests.reference.evaluator import evaluate
 from tests.reference.strategies import AS_OF_CHOICES, TEST_CONFIG_FLAT, TEST_CONFIG_JSON, datasets, segment_sets
 from tests.support.engines import DuckEngine, Engine, PostgresEngine
+from tests.support.shards import sharded
 from tests.support.sql_eval import sql_evaluate
 
 pytestmark = pytest.mark.slow
@@ -49,7 +50,8 @@ def check(engine: Engine, case: tuple[dict[str, Any], list[dict[str, Any]], date
         )
 
 
-SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SHARDS = 3
+SETTINGS = sharded(SHARDS, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @pytest.fixture(scope="module")
@@ -66,14 +68,16 @@ def pg(pg_dsn: str) -> Iterator[PostgresEngine]:
     engine.close()
 
 
+@pytest.mark.parametrize("shard", range(SHARDS))
 @SETTINGS
 @given(case=cases())
-def test_duckdb_matches_reference(duck: DuckEngine, case: Any) -> None:
+def test_duckdb_matches_reference(duck: DuckEngine, shard: int, case: Any) -> None:
     check(duck, case)
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("shard", range(SHARDS))
 @SETTINGS
 @given(case=cases())
-def test_postgres_matches_reference(pg: PostgresEngine, case: Any) -> None:
+def test_postgres_matches_reference(pg: PostgresEngine, shard: int, case: Any) -> None:
     check(pg, case)

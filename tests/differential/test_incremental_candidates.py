@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from segwise.sql import literals
@@ -24,6 +24,7 @@ from tests.differential.focus import aimed, sub_segments
 from tests.reference.strategies import AS_OF_CHOICES, TEST_CONFIG_FLAT, TEST_CONFIG_JSON, datasets, segment_sets
 from tests.support.engines import DuckEngine, Engine, PostgresEngine
 from tests.support.projects import project_from_dicts
+from tests.support.shards import sharded
 from tests.support.tables import load_tables
 
 pytestmark = pytest.mark.slow
@@ -134,7 +135,8 @@ def check(engine: Engine, history: tuple[Any, ...]) -> None:
     )
 
 
-SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SHARDS = 6
+SETTINGS = sharded(SHARDS, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @pytest.fixture(scope="module")
@@ -151,14 +153,16 @@ def pg(pg_dsn: str) -> Iterator[PostgresEngine]:
     engine.close()
 
 
+@pytest.mark.parametrize("shard", range(SHARDS))
 @SETTINGS
 @given(history=histories())
-def test_candidates_complete_on_duckdb(duck: DuckEngine, history: Any) -> None:
+def test_candidates_complete_on_duckdb(duck: DuckEngine, shard: int, history: Any) -> None:
     check(duck, history)
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("shard", range(SHARDS))
 @SETTINGS
 @given(history=histories())
-def test_candidates_complete_on_postgres(pg: PostgresEngine, history: Any) -> None:
+def test_candidates_complete_on_postgres(pg: PostgresEngine, shard: int, history: Any) -> None:
     check(pg, history)
