@@ -83,6 +83,7 @@
       {%- endif -%}
     {%- endif -%}
   {%- endif -%}
+  {%- do sw.update(segwise.store_context()) -%}
   {%- set full = sw.mode != 'incremental' -%}
   {%- set prev_sql = segwise.ts_sql(sw.prev_text or as_of) -%}
   {%- set lookback = modules.datetime.timedelta(seconds=segwise.lookback_seconds()) -%}
@@ -96,8 +97,35 @@
       'loaded_after': segwise.ts_sql(sw.loaded_text) if sw.loaded_text else prev_sql,
       'updated_after': segwise.ts_sql(sw.updated_text) if sw.updated_text else prev_sql,
       'new_since': segwise.ts_sql(segwise.ts_text(prev_dt - lookback)),
+      'store_loaded_after': segwise.ts_sql(sw.store_loaded_text or '0001-01-01 00:00:00.000000'),
   }) -%}
   {{ return(sw) }}
+{% endmacro %}
+
+{#- The event store's state (docs/incremental.md): rebuild it from the raw events on
+    --full-refresh, when it is missing, or when the definitions need another spec; else add
+    the events loaded after its watermark. -#}
+{% macro store_context() %}
+  {%- set wanted = (config.get('segwise_store') or {}).get('spec') -%}
+  {%- set out = {'store_rebuild': true, 'store_why': 'no event store yet', 'store_loaded_text': none, 'store_built_text': none} -%}
+  {%- if not execute -%}{{ return(out) }}{%- endif -%}
+  {%- set store = segwise.state_relation('segwise_event_store') -%}
+  {%- set state = segwise.state_relation('segwise_event_store_state') -%}
+  {%- set found = adapter.get_relation(database=store.database, schema=store.schema, identifier=store.identifier) is not none
+        and adapter.get_relation(database=state.database, schema=state.schema, identifier=state.identifier) is not none -%}
+  {%- if not found -%}{{ return(out) }}{%- endif -%}
+  {%- set rows = run_query("select spec, max_loaded_at, built_at from " ~ state).rows -%}
+  {%- if rows | length != 1 -%}
+    {%- do out.update({'store_why': 'the event store is incomplete'}) -%}
+  {%- elif flags.FULL_REFRESH -%}
+    {%- do out.update({'store_why': '--full-refresh'}) -%}
+  {%- elif rows[0][0] != wanted -%}
+    {%- do out.update({'store_why': 'the definitions read other events or properties'}) -%}
+  {%- else -%}
+    {%- do out.update({'store_rebuild': false, 'store_why': 'new events', 'store_loaded_text': segwise.ts_text(rows[0][1]),
+                       'store_built_text': segwise.ts_text(rows[0][2])}) -%}
+  {%- endif -%}
+  {{ return(out) }}
 {% endmacro %}
 
 {% macro definitions_changed() %}

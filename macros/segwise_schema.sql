@@ -3,7 +3,7 @@
 
 {#- The tables segwise keeps in the target schema, in the order they are created. -#}
 {% macro state_table_names() %}
-  {{ return(['segment_membership', 'segment_membership_history', 'segment_changes', 'segment_sizes', 'segment_group_membership', 'segwise_runs', 'segwise_segments']) }}
+  {{ return(['segment_membership', 'segment_membership_history', 'segment_changes', 'segment_sizes', 'segment_group_membership', 'segwise_runs', 'segwise_segments', 'segwise_event_store_state']) }}
 {% endmacro %}
 
 {#- (column, type) of each state table. -#}
@@ -19,6 +19,7 @@
     'segment_group_membership': [('group_name', s), ('user_id', s), ('segment', s), ('evaluated_at', t)],
     'segwise_runs': [('as_of', t), ('mode', s), ('reevaluated_users', b), ('max_loaded_at', t), ('max_updated_at', t), ('segments', b), ('started_at', t)],
     'segwise_segments': [('segment', s), ('definition_hash', s), ('evaluated_at', t)],
+    'segwise_event_store_state': [('spec', s), ('max_loaded_at', t), ('built_at', t), ('as_of', t)],
   } -%}
   {%- if name not in tables -%}
     {{ exceptions.raise_compiler_error("segwise: no state table named " ~ name) }}

@@ -3,9 +3,12 @@
 
     1. Create the state tables that do not exist yet. With --full-refresh and
        var segwise_reset_history, empty them; otherwise a full refresh keeps history.
-    2. Stage the model SQL's rows (scope, members, group labels, definitions, watermarks) in
+    2. Bring the event store up to date (docs/incremental.md): the model's SQL is two
+       queries, split at /* segwise:evaluation */: the store's new rows, then the evaluation,
+       which reads the store.
+    3. Stage the model SQL's rows (scope, members, group labels, definitions, watermarks) in
        <this>__sw_eval, and the transitions against the current membership in <this>__sw_diff.
-    3. Apply them in one transaction: changes, history, membership, sizes, groups, the run
+    4. Apply them in one transaction: changes, history, membership, sizes, groups, the run
        log and the definitions state. A run that fails or is killed before the commit leaves
        every table as it was. The next run starts from that state and converges. -#}
 
@@ -29,6 +32,12 @@
   {%- if sw.mode == 'noop' -%}
     {% call statement('main', auto_begin=True) %}select 1 as nothing_to_do{% endcall %}
   {%- else -%}
+    {%- set parts = sql.split('/* segwise:evaluation */') -%}
+    {%- if parts | length != 2 -%}
+      {{ exceptions.raise_compiler_error("segwise: the segment_membership model is not one segwise generate wrote; run segwise generate") }}
+    {%- endif -%}
+    {%- set sql = parts[1] -%}
+    {% do segwise.update_event_store(parts[0], sw) %}
     {%- set staged = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_eval', type='table') -%}
     {%- set diff = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_diff', type='table') -%}
     {% do segwise.execute("drop table if exists " ~ staged) %}
@@ -49,6 +58,60 @@
   {{ run_hooks(post_hooks, inside_transaction=False) }}
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
+
+
+{#- The event store: rebuilt from `rows_sql` (every raw event, deduplicated), or the new
+    rows added, where an event id already stored keeps its earliest copy. Every step can be
+    repeated: on engines without one transaction around the run (Snowflake, BigQuery), a
+    run killed part-way leaves a store the next run completes. The state row goes first on a
+    rebuild, so a store being rebuilt is never taken for a complete one. -#}
+{% macro update_event_store(rows_sql, sw) %}
+  {%- set store = segwise.state_relation('segwise_event_store') -%}
+  {%- set state = segwise.state_relation('segwise_event_store_state') -%}
+  {%- set spec = config.get('segwise_store') -%}
+  {%- set t = sw.as_of -%}
+  {{ log("segwise: event store: " ~ ("rebuilt (" ~ sw.store_why ~ ")" if sw.store_rebuild else "adding new events"), info=true) }}
+  {%- if sw.store_rebuild -%}
+    {% do segwise.execute("delete from " ~ state ~ " where 1 = 1") %}
+    {% do segwise.execute("drop table if exists " ~ store) %}
+    {% do segwise.execute(create_table_as(False, store, rows_sql)) %}
+    {%- set loaded = "(select max(loaded_at) from " ~ store ~ ")" if spec.loaded_at else "cast(null as " ~ dbt.type_timestamp() ~ ")" -%}
+    {% do segwise.execute(segwise.in_transaction([
+        "insert into " ~ state ~ " (spec, max_loaded_at, built_at, as_of) select '" ~ spec.spec ~ "', " ~ loaded ~ ", " ~ t ~ ", " ~ t])) %}
+  {%- else -%}
+    {%- set new = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_store_new', type='table') -%}
+    {%- set wins = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_store_wins', type='table') -%}
+    {%- set columns = spec.columns | join(', ') -%}
+    {% do segwise.execute("drop table if exists " ~ new) %}
+    {% do segwise.execute("drop table if exists " ~ wins) %}
+    {% do segwise.execute(create_table_as(False, new, rows_sql)) %}
+    {#- without loaded_at, the run re-reads the tail of the lookback: it replaces the store's -#}
+    {%- set kept = "" if spec.loaded_at else " and s.ts <= " ~ sw.new_since -%}
+    {%- if spec.event_id -%}
+      {%- set winners = "select " ~ columns ~ " from " ~ new ~ " n where n.event_id is null or not exists (select 1 from " ~ store ~ " s where s.user_id = n.user_id and s.event_id = n.event_id and s.ts <= n.ts" ~ kept ~ ")" -%}
+    {%- else -%}
+      {%- set winners = "select " ~ columns ~ " from " ~ new -%}
+    {%- endif -%}
+    {% do segwise.execute(create_table_as(False, wins, winners)) %}
+    {%- set statements = [] -%}
+    {%- if not spec.loaded_at -%}
+      {%- do statements.append("delete from " ~ store ~ " where ts > " ~ sw.new_since) -%}
+    {%- endif -%}
+    {%- if spec.event_id -%}
+      {%- set key = "cast(length(user_id) as " ~ dbt.type_string() ~ ") || ':' || user_id || ':' || event_id" -%}
+      {%- do statements.append("delete from " ~ store ~ " where event_id in (select event_id from " ~ wins ~ " where event_id is not null) and " ~ key ~ " in (select " ~ key ~ " from " ~ wins ~ " where event_id is not null)") -%}
+    {%- endif -%}
+    {%- do statements.append("insert into " ~ store ~ " (" ~ columns ~ ") select " ~ columns ~ " from " ~ wins) -%}
+    {%- set before = segwise.ts_sql(sw.store_loaded_text) if sw.store_loaded_text else "cast(null as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- set loaded = "coalesce((select max(loaded_at) from " ~ new ~ "), " ~ before ~ ")" if spec.loaded_at else before -%}
+    {%- set built = segwise.ts_sql(sw.store_built_text) if sw.store_built_text else t -%}
+    {%- do statements.append("delete from " ~ state ~ " where 1 = 1") -%}
+    {%- do statements.append("insert into " ~ state ~ " (spec, max_loaded_at, built_at, as_of) select '" ~ spec.spec ~ "', " ~ loaded ~ ", " ~ built ~ ", " ~ t) -%}
+    {% do segwise.execute(segwise.in_transaction(statements)) %}
+    {% do segwise.execute("drop table if exists " ~ new) %}
+    {% do segwise.execute("drop table if exists " ~ wins) %}
+  {%- endif -%}
+{% endmacro %}
 
 
 {#- Transitions against the current membership, one row per (segment, user) that changes:

@@ -23,11 +23,14 @@ from segwise.config import Project
 from segwise.dbt import generate
 from segwise.dbt import state as segwise_state
 from segwise.loading import load_project
+from segwise.sql.dialects import get_target
+from segwise.sql.event_store import STORE, store_rows, store_spec
+from segwise.sql.relations import direct
 from tests.support.engines import BigQueryEngine, DuckEngine, Engine, PostgresEngine, SnowflakeEngine
 from tests.support.tables import load_tables
 
 REPO = Path(__file__).resolve().parents[2]
-STATE_TABLES = list(segwise_state.STATE_TABLES)
+STATE_TABLES = [*segwise_state.STATE_TABLES, STORE]
 
 
 @dataclass
@@ -180,6 +183,25 @@ class DbtProject:
 
     def rows(self, table: str, columns: str = "*") -> list[tuple[Any, ...]]:
         return sorted(self.engine.query(f"SELECT {columns} FROM {self.schema}.{table}"), key=repr)
+
+    def store_drift(self, project: Project) -> str:
+        """The event store against a fresh computation from the raw events: what differs
+        (empty when the store is right), and its state's spec."""
+        spec = store_spec(project)
+        target = get_target(self.kind)
+        columns = ", ".join(spec.columns())
+        rows = target.sql(store_rows(target, project, spec, direct()))
+        fresh = sorted(self.engine.query(f"SELECT {columns} FROM ({rows}) AS fresh"), key=repr)
+        kept = self.rows(STORE, columns)
+        problems = []
+        if kept != fresh:
+            missing = [r for r in fresh if r not in kept][:5]
+            extra = [r for r in kept if r not in fresh][:5]
+            problems.append(f"event store: missing {missing}, unexpected {extra}")
+        state = self.rows("segwise_event_store_state", "spec")
+        if state != [(spec.digest,)]:
+            problems.append(f"event store state {state}, expected the spec {spec.digest}")
+        return "; ".join(problems)
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         return {t: self.rows(t) for t in STATE_TABLES}

@@ -77,6 +77,9 @@ def _referenced(segments: list[dict[str, Any]]) -> set[str]:
     return found
 
 
+REDELIVERY_SHIFTS = [timedelta(0), timedelta(0), -timedelta(seconds=1), -timedelta(hours=2), timedelta(hours=1)]
+
+
 @st.composite
 def scenarios(draw: st.DrawFn, min_runs: int = 5) -> Scenario:
     base = draw(st.sampled_from([TEST_CONFIG_JSON, TEST_CONFIG_FLAT]))
@@ -153,8 +156,15 @@ def scenarios(draw: st.DrawFn, min_runs: int = 5) -> Scenario:
             if copy_of.get("event_id") is not None:
                 copy_of["event_id"] = f"r{serial}"
             new_events.append(copy_of)
-        redelivered = [dict(e, loaded_at=load_time) for e in events if e.get("event_id") is not None]
-        events = events + new_events + redelivered[: draw(st.integers(0, 2))]
+        # A re-delivered copy at the same time, or earlier (it replaces the kept copy), or later.
+        redelivered = []
+        for e in [e for e in events if e.get("event_id") is not None][: draw(st.integers(0, 2))]:
+            copy_of = dict(e, loaded_at=load_time)
+            copy_of["occurred_at"] = e["occurred_at"] + draw(st.sampled_from(REDELIVERY_SHIFTS))
+            if not has_loaded_at and copy_of["occurred_at"] <= prev_t - LOOKBACK:
+                continue
+            redelivered.append(copy_of)
+        events = events + new_events + redelivered
         users = [dict(u) for u in users]
         for i, row in enumerate(users):
             if fresh_users and draw(st.integers(0, 6)) == 0:

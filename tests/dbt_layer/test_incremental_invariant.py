@@ -91,6 +91,8 @@ def replay(tmp: Path, engine: str | Warehouse, scenario: Scenario, pg_dsn: str |
                     f"{table} after {where}\nmissing: {sorted(set(want[table]) - set(got[table]), key=repr)[:10]}\n"
                     f"unexpected: {sorted(set(got[table]) - set(want[table]), key=repr)[:10]}"
                 )
+            drift = project.store_drift(compiled)
+            assert not drift, f"{drift}\nafter {where}"
             last_t = run.as_of
     finally:
         project.close()

@@ -15,11 +15,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
+from sqlglot import exp
 
 from segwise.sql import literals
 from segwise.sql.candidates import Watermarks, candidates_query
 from segwise.sql.dialects import get_target
+from segwise.sql.event_store import store_rows, store_spec
 from segwise.sql.query import compile_membership
+from segwise.sql.relations import direct
 from tests.differential.focus import aimed, sub_segments
 from tests.reference.strategies import AS_OF_CHOICES, TEST_CONFIG_FLAT, TEST_CONFIG_JSON, datasets, segment_sets
 from tests.support.engines import DuckEngine, Engine, PostgresEngine
@@ -104,12 +107,23 @@ def histories(draw: st.DrawFn) -> tuple[Any, ...]:
     return config, segments, t1, (users, events), t2, (users2, events2), wm, watermarks, updated_at
 
 
-def _members(engine: Engine, project: Any, names: list[str], as_of: datetime, candidates: Any = None) -> set[tuple]:
-    query = compile_membership(project, names, engine.dialect, as_of, candidates=candidates)
+def _members(
+    engine: Engine, project: Any, names: list[str], as_of: datetime, candidates: Any = None, store: Any = None
+) -> set[tuple]:
+    query = compile_membership(project, names, engine.dialect, as_of, candidates=candidates, store=store)
     return set(engine.query(get_target(engine.dialect).sql(query)))
 
 
-def check(engine: Engine, history: tuple[Any, ...]) -> None:
+def _event_store(engine: Engine, project: Any) -> exp.Table:
+    """The event store of the data as loaded (what the dbt runs keep, checked there)."""
+    target = get_target(engine.dialect)
+    rows = target.sql(store_rows(target, project, store_spec(project), direct()))
+    engine.execute("DROP TABLE IF EXISTS sw_test_store")
+    engine.execute(f"CREATE TABLE sw_test_store AS {rows}")
+    return exp.to_table("sw_test_store")
+
+
+def check(engine: Engine, history: tuple[Any, ...], via_store: bool = False) -> None:
     config, segments, t1, (users1, events1), t2, (users2, events2), wm, watermarks, updated_at = history
     project = project_from_dicts(config, segments)
     names = [s["name"] for s in segments]
@@ -125,10 +139,13 @@ def check(engine: Engine, history: tuple[Any, ...]) -> None:
         new_since=None if watermarks else literals.timestamp(target, t1 - LOOKBACK),
         updated_after=literals.timestamp(target, wm) if updated_at else None,
     )
-    cands = candidates_query(project, names, engine.dialect, literals.timestamp(target, t2), marks)
+    # Through the event store (the dbt models) or from the raw events (preview, compile).
+    store = _event_store(engine, project) if via_store else None
+    t = literals.timestamp(target, t2)
+    cands = candidates_query(project, names, engine.dialect, t, marks, store=store)
     chosen = {row[0] for row in engine.query(target.sql(cands))}
     carried = {row for row in before if row[1] not in chosen}
-    incremental = carried | _members(engine, project, names, t2, candidates=cands)
+    incremental = carried | _members(engine, project, names, t2, candidates=cands, store=store)
     full = _members(engine, project, names, t2)
     assert incremental == full, (
         f"missed by the candidates: {sorted(full - incremental)}\nstale rows kept: {sorted(incremental - full)}"
@@ -155,14 +172,14 @@ def pg(pg_dsn: str) -> Iterator[PostgresEngine]:
 
 @pytest.mark.parametrize("shard", range(SHARDS))
 @SETTINGS
-@given(history=histories())
-def test_candidates_complete_on_duckdb(duck: DuckEngine, shard: int, history: Any) -> None:
-    check(duck, history)
+@given(history=histories(), via_store=st.booleans())
+def test_candidates_complete_on_duckdb(duck: DuckEngine, shard: int, history: Any, via_store: bool) -> None:
+    check(duck, history, via_store)
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("shard", range(SHARDS))
 @SETTINGS
-@given(history=histories())
-def test_candidates_complete_on_postgres(pg: PostgresEngine, shard: int, history: Any) -> None:
-    check(pg, history)
+@given(history=histories(), via_store=st.booleans())
+def test_candidates_complete_on_postgres(pg: PostgresEngine, shard: int, history: Any, via_store: bool) -> None:
+    check(pg, history, via_store)

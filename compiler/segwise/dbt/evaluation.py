@@ -9,6 +9,9 @@ Its rows, `(kind, name, user_id, value)`:
     evaluated   users, -           value = how many users were evaluated
     watermark   loaded_at/updated_at   value = the largest value this run saw
 
+Events are read from the event store (segwise.sql.event_store), which the materialization
+brings up to date first from `store_rows_model_sql`.
+
 Run-time values are parameters (segwise.sql.params), which `segwise.dbt.jinja` writes as
 the Jinja of `segwise.context()` (macros/segwise_context.sql): T, the previous run's T, the
 watermarks and the run's mode, so the one generated file serves full and incremental runs.
@@ -25,8 +28,9 @@ from segwise.sql import literals
 from segwise.sql.candidates import Watermarks, candidates_query
 from segwise.sql.conditions import segment_column
 from segwise.sql.dialects import Target, get_target
+from segwise.sql.event_store import STORE, new_events, store_rows, store_spec
 from segwise.sql.holdout import variant
-from segwise.sql.params import Param, param
+from segwise.sql.params import Param, StateRelation, StoreIngest, param
 from segwise.sql.query import evaluation
 from segwise.sql.relations import for_models
 from segwise.sql.staging import Restriction, alias, col, table
@@ -60,14 +64,15 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
         new_since=None if config.events.loaded_at else param(Param.NEW_SINCE),
         updated_after=param(Param.UPDATED_AFTER) if config.users.updated_at else None,
     )
-    found = candidates_query(project, names, dialect, param(Param.AS_OF), marks, for_models)
+    store = StateRelation(this=STORE)
+    found = candidates_query(project, names, dialect, param(Param.AS_OF), marks, for_models, store.copy())
     candidates = (
         exp.select(col("user_id"))
         .from_(found.subquery("c", copy=False), copy=False)
         .where(param(Param.INCREMENTAL), copy=False)
     )
     restriction = Restriction(exp.select(col("user_id")).from_(table("sw_candidates"), copy=False), full_runs=True)
-    ev = evaluation(project, names, dialect, param(Param.AS_OF), for_models, restriction)
+    ev = evaluation(project, names, dialect, param(Param.AS_OF), for_models, restriction, store.copy())
 
     parts: list[exp.Select] = [_header(target)]
     for name in names:
@@ -96,10 +101,10 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
         )
     )
     if config.events.loaded_at:
-        loaded = exp.Max(this=col(config.events.loaded_at))
+        loaded = exp.Max(this=col("loaded_at"))
         parts.append(
             _row("watermark", literals.string("loaded_at"), exp.Null(), target.cast(loaded, "text")).from_(
-                exp.alias_(for_models(config.events.relation), "e", table=True), copy=False
+                exp.alias_(store.copy(), "e", table=True), copy=False
             )
         )
     if config.users.updated_at:
@@ -117,3 +122,11 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
     )
     query = query.with_("sw_candidates", as_=candidates, copy=False)
     return ev.select(query)
+
+
+def store_rows_model_sql(project: Project, dialect: str) -> exp.Select:
+    """The event store's new rows (segwise.sql.event_store): every event when the run
+    rebuilds the store, else those loaded after its watermark (or within the lookback)."""
+    target = get_target(dialect)
+    new = new_events(target, project, param(Param.STORE_LOADED_AFTER), param(Param.NEW_SINCE))
+    return store_rows(target, project, store_spec(project), for_models, StoreIngest(this=new))

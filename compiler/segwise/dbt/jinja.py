@@ -22,7 +22,7 @@ from sqlglot.generator import Generator
 
 from segwise.errors import CompileError
 from segwise.sql.dialects import Target
-from segwise.sql.params import CandidateScope, ModelRelation, Param, RunParameter
+from segwise.sql.params import CandidateScope, ModelRelation, Param, RunParameter, StateRelation, StoreIngest
 
 OPENERS = re.compile(r"\{[{%#]")
 
@@ -54,6 +54,7 @@ CONTEXT_KEYS = {
     Param.NEW_SINCE: "new_since",
     Param.UPDATED_AFTER: "updated_after",
     Param.INCREMENTAL: "incremental_sql",
+    Param.STORE_LOADED_AFTER: "store_loaded_after",
 }
 # ref/source arguments: validated identifiers, checked again before they enter Jinja.
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
@@ -77,6 +78,18 @@ def _scope(gen: Generator, e: CandidateScope) -> str:
     return f"{{% if {CONTEXT}.full %}}TRUE{{% else %}}({gen.sql(e.this)}){{% endif %}}"
 
 
+def _state_relation(gen: Generator, e: StateRelation) -> str:
+    if not _NAME.match(e.this):
+        raise CompileError(f"cannot name the state table {e.this!r} in a dbt model")
+    written = f"{{{{ segwise.state_relation('{e.this}') }}}}"
+    alias = e.args.get("alias")
+    return f"{written} AS {gen.sql(alias)}" if alias else written
+
+
+def _ingest(gen: Generator, e: StoreIngest) -> str:
+    return f"{{% if {CONTEXT}.store_rebuild %}}TRUE{{% else %}}({gen.sql(e.this)}){{% endif %}}"
+
+
 @functools.cache
 def _inert_generator(base: type[Generator]) -> type[Generator]:
     """`base`, binding the parameters as dbt Jinja and writing string literals split (a
@@ -88,6 +101,8 @@ def _inert_generator(base: type[Generator]) -> type[Generator]:
             RunParameter: _parameter,
             ModelRelation: _relation,
             CandidateScope: _scope,
+            StateRelation: _state_relation,
+            StoreIngest: _ingest,
         }
 
         def literal_sql(self, expression: exp.Literal) -> str:

@@ -33,6 +33,7 @@ class StateTable:
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()  # unique together (a schema test)
     documented: bool = True  # its columns appear in the schema YAML
+    model: bool = True  # a `segwise_state` model of its own (docs, `ref`)
 
 
 def accepted_values(*values: str) -> dict[str, object]:
@@ -142,8 +143,20 @@ STATE_TABLES: dict[str, StateTable] = {
             ),
             documented=False,
         ),
+        StateTable(
+            "segwise_event_store_state",
+            "What the event store (segwise_event_store) holds: the spec it was built for and its watermark.",
+            (
+                Column("spec", "string", "Hash of the store's columns and extraction rules."),
+                Column("max_loaded_at", "timestamp", "The largest loaded_at the store has read."),
+                Column("built_at", "timestamp", "T of the run that rebuilt the store."),
+                Column("as_of", "timestamp", "T of the last run that added events to it."),
+            ),
+            documented=False,
+            model=False,
+        ),
     )
 }
 
 # The state tables other than membership: each is a `segwise_state` model of its own.
-MAINTAINED = [name for name in STATE_TABLES if name != "segment_membership"]
+MAINTAINED = [name for name, t in STATE_TABLES.items() if name != "segment_membership" and t.model]

@@ -47,7 +47,7 @@ from segwise.sql.dialects import Target, get_target
 from segwise.sql.plan import build_plan
 from segwise.sql.relations import Resolver, direct
 from segwise.sql.rfm import rfm_ctes, rfm_events_cte
-from segwise.sql.staging import col, table, text_id, typed
+from segwise.sql.staging import col, store_events_cte, table, text_id, typed
 
 # A moving edge: the instant `T - offset` seconds (negative for `T + d`, in_next), and
 # whether the test there is `value < edge` (in_next) rather than `value <= edge` / `> edge`.
@@ -154,9 +154,11 @@ def candidates_query(
     as_of: exp.Expr,
     marks: Watermarks,
     resolver: Resolver | None = None,
+    store: exp.Expr | None = None,
 ) -> exp.Query:
     """SELECT user_id of every user whose membership in `names` can differ between
-    `marks.prev_as_of` and `as_of`."""
+    `marks.prev_as_of` and `as_of`; from the event store's table (segwise.sql.event_store)
+    when given, else from the raw events."""
     target: Target = get_target(dialect)
     resolve = resolver or direct()
     config = project.config
@@ -167,38 +169,44 @@ def candidates_query(
         finder.collect(segment.rule)
 
     ev = config.events
-    ts = typed(target, col(ev.timestamp, "e"), ValueType.TIMESTAMP)
+    if store is None:
+        events, name, user = resolve(ev.relation), col(ev.name, "e"), col(ev.user_id, "e")
+        ts = typed(target, col(ev.timestamp, "e"), ValueType.TIMESTAMP)
+        loaded = col(ev.loaded_at, "e") if ev.loaded_at else None
+    else:
+        events, name, ts, user = store, col("event_name", "e"), col("ts", "e"), col("user_id", "e")
+        loaded = col("loaded_at", "e") if ev.loaded_at else None
     prev = marks.prev_as_of
     reasons: list[exp.Expr] = [_crossed(ts, (0, False), as_of, prev)]  # prev < ts <= T: newly visible
-    if ev.loaded_at is not None and marks.loaded_after is not None:
-        reasons.append(exp.GT(this=col(ev.loaded_at, "e"), expression=marks.loaded_after.copy()))
+    if loaded is not None and marks.loaded_after is not None:
+        reasons.append(exp.GT(this=loaded, expression=marks.loaded_after.copy()))
     elif marks.new_since is not None:
         reasons.append(exp.GT(this=ts.copy(), expression=marks.new_since.copy()))
-    for name, offsets in sorted(edges.events.items(), key=lambda kv: kv[0] or ""):
+    for event, offsets in sorted(edges.events.items(), key=lambda kv: kv[0] or ""):
         crossings = [_crossed(ts, edge, as_of, prev) for edge in sorted(offsets) if edge != (0, False)]
         if not crossings:
             continue
         crossed = exp.or_(*crossings) if len(crossings) > 1 else crossings[0]
-        if name is not None:
-            crossed = exp.and_(exp.EQ(this=col(ev.name, "e"), expression=literals.string(name)), crossed)
+        if event is not None:
+            crossed = exp.and_(exp.EQ(this=name.copy(), expression=literals.string(event)), crossed)
         reasons.append(crossed)
     rfm_ctes_: list[tuple[str, exp.Select]] = []
     if edges.rfm and config.rfm is not None:
         if ev.loaded_at is not None and marks.loaded_after is not None:
-            rfm_ctes_ = _rfm_changes(target, config, resolve(ev.relation), as_of, marks)
+            rfm_ctes_ = _rfm_changes(target, config, resolve(ev.relation), as_of, marks, store)
         else:  # the previous run's data cannot be told apart: any buyer's scores may have moved
             rfm_window = exp.and_(
-                exp.EQ(this=col(ev.name, "e"), expression=literals.string(config.rfm.event)),
+                exp.EQ(this=name.copy(), expression=literals.string(config.rfm.event)),
                 exp.GT(this=ts.copy(), expression=literals.minus(prev, config.rfm.within)),
                 exp.LTE(this=ts.copy(), expression=as_of.copy()),
             )
             reasons.append(rfm_window)
     from_events = (
-        exp.select(exp.alias_(text_id(target, col(ev.user_id, "e")), "user_id"))
-        .from_(exp.alias_(resolve(ev.relation), "e", table=True), copy=False)
+        exp.select(exp.alias_(text_id(target, user.copy()) if store is None else user.copy(), "user_id"))
+        .from_(exp.alias_(events, "e", table=True), copy=False)
         .where(
             exp.and_(
-                exp.not_(exp.Is(this=col(ev.user_id, "e"), expression=exp.Null())),
+                exp.not_(exp.Is(this=user.copy(), expression=exp.Null())),
                 exp.or_(*reasons),
             ),
             copy=False,
@@ -228,8 +236,8 @@ def candidates_query(
     found: exp.Query = exp.union(from_events, from_users, distinct=True)
     if rfm_ctes_:
         found = exp.union(found, exp.select(col("user_id")).from_(table("sw_rfm_changed"), copy=False), distinct=True)
-        for name, cte in rfm_ctes_:
-            found = found.with_(name, as_=cte, copy=False)
+        for cte_name, cte in rfm_ctes_:
+            found = found.with_(cte_name, as_=cte, copy=False)
     return found
 
 
@@ -237,7 +245,7 @@ RFM_VALUES = ["recency_days", "frequency", "monetary", "r", "f", "m"]
 
 
 def _rfm_changes(
-    target: Target, config: Config, events: exp.Expr, as_of: exp.Expr, marks: Watermarks
+    target: Target, config: Config, events: exp.Expr, as_of: exp.Expr, marks: Watermarks, store: exp.Expr | None
 ) -> list[tuple[str, exp.Select]]:
     """CTEs ending in `sw_rfm_changed(user_id)`: the users whose RFM values differ between
     what the previous run computed and what this run computes.
@@ -253,8 +261,16 @@ def _rfm_changes(
         exp.Is(this=loaded, expression=exp.Null()),
         exp.LTE(this=loaded.copy(), expression=marks.loaded_after.copy()),
     )
+    # This run's values from the store when there is one. The previous run's view comes from
+    # the raw events: the store keeps one copy per event, and a re-delivered earlier copy
+    # replaces the one the previous run saw.
+    now = (
+        rfm_events_cte(target, config, events.copy(), as_of)
+        if store is None
+        else store_events_cte(target, store.copy(), {config.rfm.monetary: ValueType.NUMBER}, as_of, None)
+    )
     ctes: list[tuple[str, exp.Select]] = [
-        ("sw_rfm_now_events", rfm_events_cte(target, config, events.copy(), as_of)),
+        ("sw_rfm_now_events", now),
         *rfm_ctes(target, config.rfm, "sw_rfm_now_events", as_of, name="sw_rfm_now"),
         ("sw_rfm_prev_events", rfm_events_cte(target, config, events.copy(), marks.prev_as_of, seen)),
         *rfm_ctes(target, config.rfm, "sw_rfm_prev_events", marks.prev_as_of, name="sw_rfm_prev"),

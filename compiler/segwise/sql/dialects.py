@@ -21,7 +21,7 @@ from sqlglot.dialects.snowflake import Snowflake
 from sqlglot.generator import Generator
 
 from segwise.errors import CompileError
-from segwise.sql.params import CandidateScope, ModelRelation, RunParameter
+from segwise.sql.params import CandidateScope, ModelRelation, RunParameter, StateRelation, StoreIngest
 
 # --- segwise nodes ----------------------------------------------------------------------
 
@@ -105,6 +105,8 @@ def _transforms(base: type[Generator], **fixes: Any) -> dict[type[exp.Expr], Any
         RunParameter: _unbound,
         ModelRelation: _unbound,
         CandidateScope: _unbound,
+        StateRelation: _unbound,
+        StoreIngest: _unbound,
         RegexSearch: _regex_generic,
     }
     table.update({(globals().get(name) or getattr(exp, name)): fn for name, fn in fixes.items()})

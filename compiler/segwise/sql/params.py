@@ -25,6 +25,7 @@ class Param(StrEnum):
     NEW_SINCE = "new_since"  # without loaded_at: events later than this are new
     UPDATED_AFTER = "updated_after"  # users updated after this changed
     INCREMENTAL = "incremental"  # TRUE in an incremental run, else FALSE
+    STORE_LOADED_AFTER = "store_loaded_after"  # the event store holds every event loaded until this
 
 
 class RunParameter(exp.Expression):
@@ -47,6 +48,19 @@ class CandidateScope(exp.Expression):
     """The restriction `this` to the run's candidate users, which holds for every user in a
     full run: the caller decides which of the two when it binds the run's mode, so the SQL a
     run executes holds only one of them (a planner keeps even a dead `TRUE OR <subquery>`)."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True}
+
+
+class StateRelation(exp.Expression):
+    """A table segwise keeps next to the model's (the event store), by its name."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "alias": False}
+
+
+class StoreIngest(exp.Expression):
+    """The test `this` that an event is new to the event store, which holds for every event
+    when the run rebuilds the store: bound with the run's mode, like `CandidateScope`."""
 
     arg_types: ClassVar[dict[str, bool]] = {"this": True}
 

@@ -22,6 +22,7 @@ from segwise.config import Project
 from segwise.errors import CompileError
 from segwise.rules.nodes import Segment
 from segwise.rules.order import referenced
+from segwise.rules.values import ValueType
 from segwise.sql import literals
 from segwise.sql.aggregates import base_feature, features_cte
 from segwise.sql.conditions import condition_sql, segment_column
@@ -31,7 +32,16 @@ from segwise.sql.plan import Plan, build_plan, sequence_column
 from segwise.sql.relations import Resolver, direct
 from segwise.sql.rfm import rfm_ctes, rfm_events_cte
 from segwise.sql.sequences import sequence_ctes
-from segwise.sql.staging import Restriction, alias, col, events_cte, table, trait_column, users_cte
+from segwise.sql.staging import (
+    Restriction,
+    alias,
+    col,
+    events_cte,
+    store_events_cte,
+    table,
+    trait_column,
+    users_cte,
+)
 
 RFM_COLUMNS = ["recency_days", "frequency", "monetary", "r", "f", "m", "tier"]
 
@@ -72,11 +82,13 @@ def evaluation(
     as_of: datetime | exp.Expr,
     resolver: Resolver | None = None,
     candidates: exp.Query | Restriction | None = None,
+    store: exp.Expr | None = None,
 ) -> Evaluation:
     """Everything needed to decide membership of `names` (and what they reference) at T.
 
     `candidates`, a query of user ids, restricts the evaluation to those users (the
-    incremental runs); RFM still ranks every user.
+    incremental runs); RFM still ranks every user. `store`, the event store's table
+    (segwise.sql.event_store), is read instead of the raw events.
     """
     target = get_target(dialect)
     resolve = resolver or direct()
@@ -93,9 +105,11 @@ def evaluation(
     events_table = resolve(config.events.relation)
     traits = list(plan.traits)
     ctes.append(("sw_users", users_cte(target, config, users_table, traits, candidates)))
-    ctes.append(
-        ("sw_events", events_cte(target, config, events_table, plan.properties, t, candidates, plan.property_events))
-    )
+    if store is None:
+        staged = events_cte(target, config, events_table, plan.properties, t, candidates, plan.property_events)
+    else:
+        staged = store_events_cte(target, store, plan.properties, t, candidates)
+    ctes.append(("sw_events", staged))
     # The built-in traits read every event, the other features only their events' horizons
     # (often a small share of the history); sw_seen also holds every user with events.
     builtin = [f for f in plan.features if f.filter is None]
@@ -110,7 +124,12 @@ def evaluation(
         assert config.rfm is not None
         rfm_events = "sw_events"
         if candidates is not None:  # scores rank everyone, not only the candidates
-            ctes.append(("sw_rfm_events", rfm_events_cte(target, config, events_table.copy(), t)))
+            everyone = (
+                rfm_events_cte(target, config, events_table.copy(), t)
+                if store is None
+                else store_events_cte(target, store.copy(), {config.rfm.monetary: ValueType.NUMBER}, t, None)
+            )
+            ctes.append(("sw_rfm_events", everyone))
             rfm_events = "sw_rfm_events"
         ctes.extend(rfm_ctes(target, config.rfm, rfm_events, t))
 
@@ -195,10 +214,11 @@ def compile_membership(
     as_of: datetime | exp.Expr,
     resolver: Resolver | None = None,
     candidates: exp.Query | None = None,
+    store: exp.Expr | None = None,
 ) -> exp.Select:
     """SELECT segment, user_id, variant for every member of every named segment."""
     names = list(names)
-    ev = evaluation(project, names, dialect, as_of, resolver, candidates)
+    ev = evaluation(project, names, dialect, as_of, resolver, candidates, store)
     target = get_target(dialect)
     parts = [
         exp.select(

@@ -199,14 +199,21 @@ def events_cte(
     )
     if candidates is not None:  # before deduplicating: only the candidates' events are read
         where = exp.and_(where, candidates.condition(target, text_id(target, col(ev.user_id, "e"))))
-    source = exp.alias_(table, "e", table=True)
+    return deduplicated(target, config, columns, exp.alias_(table, "e", table=True), where, ts)
+
+
+def deduplicated(
+    target: Target, config: Config, columns: list[exp.Expr], source: exp.Expr, where: exp.Expr, ts: exp.Expr
+) -> exp.Select:
+    """SELECT `columns` FROM `source` (aliased e) WHERE `where`, one row per event: deliveries
+    of one event share (user, id) and the earliest copy wins; events without an id are all distinct."""
+    ev = config.events
     if ev.id is None:
         return exp.select(*columns).from_(source, copy=False).where(where, copy=False)
-    # Deliveries of one event share (user, id): keep the earliest copy. Events without an id
-    # are all distinct and bypass the window, so the kept copies are exactly `sw_copy = 1`:
-    # a filter engines plan as a grouped arg-min (DuckDB's top-N window elimination) rather
-    # than sorting every event with its payload. Partitioning by the raw user column is the
-    # same as by its text (the cast is injective) and spares the cast.
+    # The kept copies are exactly `sw_copy = 1`: a filter engines plan as a grouped arg-min
+    # (DuckDB's top-N window elimination) rather than sorting every event with its payload.
+    # Partitioning by the raw user column is the same as by its text (the cast is injective)
+    # and spares the cast.
     event_id = col(ev.id, "e")
     copy_no = exp.Window(
         this=exp.RowNumber(),
@@ -229,3 +236,24 @@ def events_cte(
     rest = exp.select(*columns).from_(source, copy=False).where(without_id, copy=False)
     both = exp.union(first, rest, distinct=False, copy=False)
     return exp.select(*(col(n) for n in names)).from_(both.subquery("sw_deduplicated", copy=False), copy=False)
+
+
+def store_events_cte(
+    target: Target,
+    store: exp.Expr,
+    properties: Mapping[str, ValueType],
+    as_of: exp.Expr,
+    candidates: Restriction | None,
+) -> exp.Select:
+    """`events_cte` from the event store (segwise.sql.event_store): typed, deduplicated and
+    with text user ids already, so only T and the candidates restrict it."""
+    columns: list[exp.Expr] = [
+        exp.alias_(col("user_id", "s"), USER_KEY),
+        col("event_name", "s"),
+        col("ts", "s"),
+        *(col(property_column(p), "s") for p in properties),
+    ]
+    where: exp.Expr = exp.LTE(this=col("ts", "s"), expression=as_of.copy())
+    if candidates is not None:
+        where = exp.and_(where, candidates.condition(target, col("user_id", "s")))
+    return exp.select(*columns).from_(exp.alias_(store, "s", table=True), copy=False).where(where, copy=False)
