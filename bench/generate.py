@@ -139,7 +139,9 @@ def _sessions_sql(n_sessions: int, first: int, n_users: int, t_lo: int, t_hi: in
         days = "a.active_to + (a.signup_days - a.active_to) * pow(rnd(s, 4), 1.6)"
         start = f"{t_lo} - ({days}) * {US_PER_DAY} - length * gap * 1000000 - 60000000"
     else:
-        start = f"{t_lo} + 1000000 + rnd(s, 4) * ({t_hi} - {t_lo} - 1000000 - length * gap * 1000000)"
+        # after t_lo even when a session is longer than the span (it then ends after t_hi)
+        spread = f"rnd(s, 4) * ({t_hi} - {t_lo} - 1000000 - length * gap * 1000000)"
+        start = f"greatest({t_lo} + 1000000, {t_lo} + 1000000 + {spread})"
     return f"""
     CREATE OR REPLACE TEMP TABLE sessions AS
     WITH s AS (
@@ -256,10 +258,16 @@ def generate(db: Path, n_events: int, seed: int = DEFAULT_SEED, as_of: datetime 
     return {"users": n_users, "events": n_events}
 
 
-def append_hour(db: Path, fraction: float = 0.01, seed: int = DEFAULT_SEED, as_of: datetime = AS_OF) -> datetime:
-    """Append `fraction` more events in (as_of, as_of + 1h], loaded after every earlier
+def append_hour(
+    db: Path,
+    fraction: float = 0.01,
+    seed: int = DEFAULT_SEED,
+    as_of: datetime = AS_OF,
+    span: timedelta = timedelta(hours=1),
+) -> datetime:
+    """Append `fraction` more events in (as_of, as_of + span], loaded after every earlier
     event, and change a few users rows; returns the new T."""
-    t1 = as_of + timedelta(hours=1)
+    t1 = as_of + span
     with duckdb.connect(str(db)) as con:
         _macros(con, seed + 1)
         row = con.execute("SELECT count(*), (SELECT count(*) FROM users) FROM events").fetchone()
@@ -268,7 +276,9 @@ def append_hour(db: Path, fraction: float = 0.01, seed: int = DEFAULT_SEED, as_o
         new = max(1, int(n_events * fraction))
         con.execute(_activity_sql(n_users))
         # Earlier events were loaded by T (generate caps loaded_at there): every appended event is new.
-        con.execute(_sessions_sql(_session_count(new), 10**12, n_users, _micros(as_of), _micros(t1) - 60_000_000))
+        first = 10**12 * (1 + int((as_of - AS_OF).total_seconds()))  # session ids of their own per append
+        last = _micros(t1) - min(60_000_000, int(span.total_seconds() * 200_000))
+        con.execute(_sessions_sql(_session_count(new), first, n_users, _micros(as_of), last))
         con.execute(_events_sql("events", new, seed + 1, _micros(t1), create=False))
         changed = max(1, n_users // 1000)
         con.execute(

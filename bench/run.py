@@ -12,7 +12,10 @@ For each size (events), on one DuckDB file under bench/work/:
                 package, end to end; also the segment_membership model's own time;
 6. append 1% new events in the next hour (and a few changed users), then
    incremental  `dbt build` at T + 1h: the segwise_membership materialization's
-                incremental run (the model's time; and the whole `dbt build`).
+                incremental run (the model's time; and the whole `dbt build`);
+7. append 0.1% in the next 5 minutes, then
+   incremental_small  `dbt build` at T + 1h 5min;
+8. add_segment  one segment more (bench_added_segment), `dbt build` at T + 1h 6min.
 
 After each dbt run, a check (not a figure): segment_membership equals a full evaluation at
 that T, row for row. Once per run: compile, validate + compile + generate for 1,000 segments.
@@ -26,6 +29,8 @@ are repeated in CPU seconds as a check. results.json, from the largest size:
     per_segment_over_full   per_segment / full
     incremental_over_full   the incremental model / the full-refresh model (both through the
                             materialization); incremental_over_full_sql: over `full`
+    incremental_small_over_full   the +0.1% / T + 5 min run / the full-refresh model
+    add_segment_over_full   the run after adding one segment / the full-refresh model
     growth_10x              full at N / full at N/10
 """
 
@@ -40,7 +45,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +152,27 @@ def dbt_build(root: Path, as_of: datetime, full_refresh: bool, log: Path) -> Mea
     return Measure(float(model["execution_time"]), cpu, wall, peak, {"tests_s": tests, "nodes": len(nodes)})
 
 
+ADDED_SEGMENT = {
+    "name": "bench_added_segment",
+    "description": "Added after the first runs: viewed a product 3+ times in the last 2 days",
+    "rule": {"event": "product_viewed", "within": "2d", "count": {"gte": 3}},
+}
+
+
+def add_segment(root: Path) -> None:
+    """Regenerate the bench project's models with one more segment (the bench's 50 plus one)."""
+    from segwise.dbt import generate as generation
+    from segwise.loading import load_project
+
+    defs = root / "definitions"
+    shutil.rmtree(defs, ignore_errors=True)
+    shutil.copytree(BENCH / "segments", defs / "segments")
+    shutil.copy(BENCH / "segwise.yml", defs / "segwise.yml")
+    (defs / "segments" / "added.yml").write_text(json.dumps({"segments": [ADDED_SEGMENT]}))
+    project = load_project(defs / "segwise.yml")
+    generation.apply(generation.plan(project, root))
+
+
 def _verify(db: Path, as_of: datetime, log: Path) -> int:
     """dbt's membership after a run, against a full evaluation at its T: the member rows."""
     m = step("verify", log, "--db", str(db), "--as-of", _iso(as_of))
@@ -190,8 +216,19 @@ def measure_size(events: int, work: Path, repeat: int, per_segment: bool) -> dic
     inc = steps["incremental"]
     console.print(f"  incremental  {inc.seconds:8.2f} s (dbt build {inc.wall_s:.2f} s)")
     checks["incremental"] = _verify(db, t1, logs / "verify_incremental.log")
+    t2 = append_hour(db, fraction=0.001, as_of=t1, span=timedelta(minutes=5))
+    steps["incremental_small"] = dbt_build(root, t2, False, logs / "dbt_incremental_small.log")
+    small = steps["incremental_small"]
+    console.print(f"  incr. small  {small.seconds:8.2f} s (dbt build {small.wall_s:.2f} s)")
+    checks["incremental_small"] = _verify(db, t2, logs / "verify_incremental_small.log")
+    t3 = t2 + timedelta(minutes=1)
+    add_segment(root)
+    steps["add_segment"] = dbt_build(root, t3, False, logs / "dbt_add_segment.log")
+    added = steps["add_segment"]
+    console.print(f"  add segment  {added.seconds:8.2f} s (dbt build {added.wall_s:.2f} s)")
     runs = _runs(db)
-    assert [r[1] for r in runs] == ["full", "incremental"], f"unexpected run modes: {runs}"
+    modes = [r[1] for r in runs]
+    assert modes[:3] == ["full", "incremental", "incremental"], f"unexpected run modes: {runs}"
     with duckdb.connect(str(db), read_only=True) as con:
         row = con.execute(
             "SELECT (SELECT count(*) FROM users), (SELECT count(DISTINCT user_id) FROM events),"
@@ -204,7 +241,13 @@ def measure_size(events: int, work: Path, repeat: int, per_segment: bool) -> dic
         "users_with_events": int(row[1]),
         "members": int(row[2]),
         "generate_s": round(generated, 2),
-        "reevaluated_users": {"full": int(runs[0][2]), "incremental": int(runs[1][2])},
+        "reevaluated_users": {
+            "full": int(runs[0][2]),
+            "incremental": int(runs[1][2]),
+            "incremental_small": int(runs[2][2]),
+            "add_segment": int(runs[3][2]),
+        },
+        "add_segment_mode": modes[3],
         "membership_equals_full_evaluation": checks,
         "steps": {
             name: {
@@ -255,6 +298,8 @@ TARGETS = {  # key: (bound, "max" or "min")
     "full_over_scan": (3.0, "max"),
     "per_segment_over_full": (10.0, "min"),
     "incremental_over_full": (0.1, "max"),
+    "incremental_small_over_full": (0.03, "max"),
+    "add_segment_over_full": (0.25, "max"),
     "compile_1000_s": (5.0, "max"),
     "growth_10x": (12.0, "max"),
 }
@@ -274,12 +319,16 @@ def summary(sizes: list[dict[str, Any]], compile_step: Measure) -> dict[str, Any
         "dbt_full_s": s["dbt_full"]["wall_s"],
         "dbt_full_model_s": s["dbt_full"]["seconds"],
         "incremental_dbt_build_s": s["incremental"]["wall_s"],
+        "incremental_small_s": s["incremental_small"]["seconds"],
+        "add_segment_s": s["add_segment"]["seconds"],
     }
     out["full_over_scan"] = round(full / out["scan_s"], 3)
     out["per_segment_over_full"] = round(out["per_segment_s"] / full, 2) if out["per_segment_s"] else None
     # Like for like: the materialization's incremental run over its full-refresh run.
     out["incremental_over_full"] = round(out["incremental_s"] / out["dbt_full_model_s"], 3)
     out["incremental_over_full_sql"] = round(out["incremental_s"] / full, 3)
+    out["incremental_small_over_full"] = round(out["incremental_small_s"] / out["dbt_full_model_s"], 3)
+    out["add_segment_over_full"] = round(out["add_segment_s"] / out["dbt_full_model_s"], 3)
     tenth = [z for z in sizes if z["events"] * 10 == top["events"]]
     out["growth_10x"] = round(full / tenth[0]["steps"]["full"]["seconds"], 2) if tenth else None
     # The same ratios in CPU seconds (every DuckDB thread): a check on the wall-clock ones,
@@ -311,6 +360,8 @@ def table(sizes: list[dict[str, Any]], compile_step: Measure, result: dict[str, 
         ("per_segment", "per-segment: 50 queries"),
         ("dbt_full", "dbt build --full-refresh"),
         ("incremental", "incremental (+1%, T+1h)"),
+        ("incremental_small", "incremental (+0.1%, T+5min)"),
+        ("add_segment", "one segment added"),
     ]
     for _, label in rows:
         t.add_column(label, justify="right")
@@ -322,7 +373,7 @@ def table(sizes: list[dict[str, Any]], compile_step: Measure, result: dict[str, 
                 cells.append("-")
             elif key == "dbt_full":
                 cells.append(f"{m['wall_s']:.2f} (model {m['seconds']:.2f})\n{m['peak_mb']:.0f} MB")
-            elif key == "incremental":
+            elif key in ("incremental", "incremental_small", "add_segment"):
                 cells.append(f"{m['seconds']:.2f} (build {m['wall_s']:.2f})\n{m['peak_mb']:.0f} MB")
             else:
                 cells.append(f"{m['seconds']:.2f}\n{m['peak_mb']:.0f} MB")

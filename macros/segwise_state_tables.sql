@@ -25,6 +25,13 @@ where 1 = 0
     )
   {% endset %}
   {% do segwise.execute(ddl) %}
+  {#- a table an earlier segwise version created gets the columns added since -#}
+  {%- set have = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+  {%- for column, type in segwise.state_columns(name) -%}
+    {%- if have and column | lower not in have -%}
+      {% do segwise.execute("alter table " ~ relation ~ " add column " ~ column ~ " " ~ type) %}
+    {%- endif -%}
+  {%- endfor -%}
 {% endmacro %}
 
 {#- Run a statement inside dbt's transaction (run_query would not begin one on PostgreSQL,

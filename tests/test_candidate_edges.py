@@ -34,6 +34,10 @@ def ev(user: str, name: str, ts: datetime, **props: Any) -> dict[str, Any]:
     return {"user_id": user, "event_name": name, "occurred_at": ts, "loaded_at": OLD, "properties": json.dumps(props)}
 
 
+def iso(ts: datetime) -> str:
+    return ts.isoformat(sep=" ")
+
+
 def user(uid: str, **traits: Any) -> dict[str, Any]:
     return {"user_id": uid, "updated_at": OLD, **traits}
 
@@ -128,6 +132,45 @@ CASES: list[tuple[str, dict[str, Any], timedelta, list[dict[str, Any]], list[dic
         H,
         [user("subject", trial_ends_at=T1 + 60 * S), user("bystander", trial_ends_at=T1 + D)],
         [],
+    ),
+    (
+        "an event's timestamp property becomes more than 12 hours ago",
+        {"event": "order_completed", "where": [{"property": "placed_at", "more_than_ago": "12h"}]},
+        H,
+        [],
+        [
+            ev("subject", "order_completed", T1 - D, placed_at=iso(T1 - 12 * H + 60 * S)),
+            ev("bystander", "order_completed", T1 - D, placed_at=iso(T1 - 3 * D)),
+        ],
+    ),
+    (
+        "an event's future timestamp property becomes less than 1 day ago",
+        {"event": "order_completed", "where": [{"property": "placed_at", "less_than_ago": "1d"}]},
+        H,
+        [],
+        [
+            ev("subject", "order_completed", T1 - D, placed_at=iso(T1 + 60 * S)),
+            ev("bystander", "order_completed", T1 - D, placed_at=iso(T1 + 5 * D)),
+        ],
+    ),
+    (
+        "a sequence step's timestamp property becomes more than 1 hour ago",
+        {
+            "sequence": {
+                "steps": [
+                    {"event": "checkout_viewed", "where": [{"property": "placed_at", "more_than_ago": "1h"}]},
+                    {"event": "order_completed", "within": "1h"},
+                ]
+            }
+        },
+        H,
+        [],
+        [
+            ev("subject", "checkout_viewed", T1 - 2 * D, placed_at=iso(T1 - H + 60 * S)),
+            ev("subject", "order_completed", T1 - 2 * D + 60 * S),
+            ev("bystander", "checkout_viewed", T1 - 2 * D, placed_at=iso(T1 - 5 * D)),
+            ev("bystander", "order_completed", T1 - 2 * D + 60 * S),
+        ],
     ),
     (
         "RFM ranks move when another buyer's order leaves the window",

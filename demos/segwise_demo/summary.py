@@ -76,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             description,
         )
     Console(width=200).print(table)
+    print(_run_line(con, s))
     groups = con.execute(
         f"SELECT group_name, segment, count(*) FROM {s}.segment_group_membership GROUP BY 1, 2 ORDER BY 1, 3 DESC"
     ).fetchall()
@@ -86,6 +87,34 @@ def main(argv: Sequence[str] | None = None) -> None:
             Path(args.database).resolve(), args.project, as_of.isoformat(), rows[-1][0] if rows else "<segment>"
         )
     )
+
+
+REASONS = [
+    ("new_event_users", "new events"),
+    ("window_edge_users", "window edges"),
+    ("changed_users", "changed users rows"),
+    ("time_trait_users", "time-based traits"),
+    ("rfm_users", "RFM scores"),
+]
+
+
+def _run_line(con: duckdb.DuckDBPyConnection, schema: str) -> str:
+    """What the last run touched: how many users it re-evaluated, and why (segwise_runs)."""
+    columns = ", ".join(c for c, _ in REASONS)
+    row = con.execute(
+        f"SELECT mode, why, reevaluated_users, store, store_rows_added, changes, {columns},"
+        f" (SELECT max(reevaluated_users) FROM {schema}.segwise_runs WHERE mode = 'full')"
+        f" FROM {schema}.segwise_runs ORDER BY as_of DESC LIMIT 1"
+    ).fetchone()
+    assert row is not None
+    mode, why, users, store, added, changes, *counts, everyone = row
+    line = f"The run: {mode} ({why}), {users:,}"
+    if mode == "incremental":
+        found = [f"{n:,} {label}" for (_, label), n in zip(REASONS, counts, strict=True) if n]
+        line += f" of {everyone or 0:,} users re-evaluated: " + (", ".join(found) or "nothing new")
+    else:
+        line += " users evaluated"
+    return line + f"; {changes:,} entries and exits; event store {store}, {added:,} rows written."
 
 
 def _next_steps(database: Path, project: str, as_of: str, segment: str) -> str:

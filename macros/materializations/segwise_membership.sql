@@ -65,6 +65,15 @@
     repeated: on engines without one transaction around the run (Snowflake, BigQuery), a
     run killed part-way leaves a store the next run completes. The state row goes first on a
     rebuild, so a store being rebuilt is never taken for a complete one. -#}
+{% macro count_rows(relation) %}
+  {{ return(run_query("select count(*) from " ~ relation).columns[0].values()[0] | int) }}
+{% endmacro %}
+
+{#- A string literal of `text` (quotes doubled). -#}
+{% macro text_sql(text) %}
+  {{ return("'" ~ (text | string | replace("'", "''")) ~ "'") }}
+{% endmacro %}
+
 {% macro update_event_store(rows_sql, sw) %}
   {%- set store = segwise.state_relation('segwise_event_store') -%}
   {%- set state = segwise.state_relation('segwise_event_store_state') -%}
@@ -78,6 +87,7 @@
     {%- set loaded = "(select max(loaded_at) from " ~ store ~ ")" if spec.loaded_at else "cast(null as " ~ dbt.type_timestamp() ~ ")" -%}
     {% do segwise.execute(segwise.in_transaction([
         "insert into " ~ state ~ " (spec, max_loaded_at, built_at, as_of) select '" ~ spec.spec ~ "', " ~ loaded ~ ", " ~ t ~ ", " ~ t])) %}
+    {%- do sw.update({'store': 'rebuilt', 'store_rows_added': segwise.count_rows(store)}) -%}
   {%- else -%}
     {%- set new = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_store_new', type='table') -%}
     {%- set wins = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_store_wins', type='table') -%}
@@ -93,6 +103,7 @@
       {%- set winners = "select " ~ columns ~ " from " ~ new -%}
     {%- endif -%}
     {% do segwise.execute(create_table_as(False, wins, winners)) %}
+    {%- do sw.update({'store': 'appended', 'store_rows_added': segwise.count_rows(wins)}) -%}
     {%- set statements = [] -%}
     {%- if not spec.loaded_at -%}
       {%- do statements.append("delete from " ~ store ~ " where ts > " ~ sw.new_since) -%}
@@ -214,14 +225,25 @@ where x.change <> 'rehash' or ch.segment is not null
 
   {#- the run log and the definitions this run evaluated -#}
   {%- do statements.append("delete from " ~ r ~ " where as_of = " ~ t) -%}
+  {%- set reason = "(select coalesce(max(cast(value as " ~ dbt.type_bigint() ~ ")), 0) from " ~ staged ~ " where kind = 'reason' and name = '" -%}
   {%- do statements.append(
-      "insert into " ~ r ~ " (as_of, mode, reevaluated_users, max_loaded_at, max_updated_at, segments, started_at)"
+      "insert into " ~ r ~ " (as_of, mode, reevaluated_users, max_loaded_at, max_updated_at, segments, started_at,"
+      ~ " why, new_event_users, window_edge_users, changed_users, time_trait_users, rfm_users, store, store_rows_added, changes)"
       ~ " select " ~ t ~ ", '" ~ sw.mode ~ "',"
       ~ " (select max(cast(value as " ~ dbt.type_bigint() ~ ")) from " ~ staged ~ " where kind = 'evaluated'),"
       ~ " (select max(cast(value as " ~ dbt.type_timestamp() ~ ")) from " ~ staged ~ " where kind = 'watermark' and name = 'loaded_at'),"
       ~ " (select max(cast(value as " ~ dbt.type_timestamp() ~ ")) from " ~ staged ~ " where kind = 'watermark' and name = 'updated_at'),"
       ~ " (select count(*) from " ~ staged ~ " where kind = 'definition'),"
-      ~ " " ~ segwise.ts_sql(segwise.ts_text(run_started_at))) -%}
+      ~ " " ~ segwise.ts_sql(segwise.ts_text(run_started_at)) ~ ","
+      ~ " " ~ segwise.text_sql(sw.why) ~ ","
+      ~ " " ~ reason ~ "new_events'), " ~ reason ~ "window_edges'), " ~ reason ~ "changed_users'),"
+      ~ " " ~ reason ~ "time_traits'), " ~ reason ~ "rfm_scores'),"
+      ~ " '" ~ sw.store ~ "', " ~ sw.store_rows_added ~ ","
+      ~ " (select count(*) from " ~ diff ~ " where change in ('entered', 'exited'))") -%}
+  {#- every buyer's RFM values, which the next run compares with -#}
+  {%- set f = segwise.state_relation('segwise_rfm_state') -%}
+  {%- do statements.append("delete from " ~ f ~ " where 1 = 1") -%}
+  {%- do statements.append("insert into " ~ f ~ " (user_id, rfm) select user_id, value from " ~ staged ~ " where kind = 'rfm'") -%}
   {%- do statements.append("delete from " ~ s ~ " where 1 = 1") -%}
   {%- do statements.append("insert into " ~ s ~ " (segment, definition_hash, evaluated_at) select name, value, " ~ t ~ " from " ~ staged ~ " where kind = 'definition'") -%}
   {{ return(statements) }}

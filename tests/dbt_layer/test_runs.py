@@ -72,11 +72,54 @@ def test_a_minute_later_reevaluates_only_the_users_whose_windows_crossed(project
     assert project.dbt("run", as_of=T + timedelta(minutes=1))[0]
     runs = project.rows("segwise_runs", "as_of, mode, reevaluated_users")
     assert runs == [(T, "full", 300), (T + timedelta(minutes=1), "incremental", 3)]
+    why = project.rows(
+        "segwise_runs", "why, new_event_users, window_edge_users, changed_users, store, store_rows_added"
+    )
+    assert why == [("first run", 0, 0, 0, "rebuilt", 303), ("new data and moving windows", 0, 3, 0, "appended", 0)]
     # and the answer is still exact
     members = set(project.rows("segment_membership", "segment, user_id"))
     expected = evaluate(_config(), [{"name": "active_7d", "rule": {"event": "app_opened", "within": "7d"}}], users,
                         events, T + timedelta(minutes=1))  # fmt: skip
     assert {u for s, u in members if s == "active_7d"} == set(expected["active_7d"])
+
+
+def test_the_event_store_is_rebuilt_only_for_a_new_spec(project: DbtProject) -> None:
+    """Adding events appends them to the store; a segment over the same events and properties
+    keeps it; one that reads a property on another event rebuilds it, and so does
+    --full-refresh (docs/incremental.md)."""
+    buyers = {"name": "buyers", "rule": {"event": "order_completed", "sum": {"property": "amount", "gte": 10}}}
+    compiled = project.configure(_config(), [buyers])
+    events = [_event(f"u{i}", "order_completed", T - timedelta(hours=i), f"e{i}", amount=i) for i in range(20)]
+    project.load([], events)
+
+    def state() -> tuple[Any, ...]:
+        rows = project.rows("segwise_event_store_state", "built_at, as_of")
+        assert len(rows) == 1 and not project.store_drift(compiled)
+        return rows[0]
+
+    assert project.dbt("run", as_of=T)[0]
+    assert state() == (T, T)
+    t = T + timedelta(hours=1)
+    events.append(dict(_event("u1", "order_completed", T + timedelta(minutes=5), "late", amount=50), loaded_at=t))
+    project.load([], events)
+    assert project.dbt("run", as_of=t)[0]
+    assert state() == (T, t)  # appended, not rebuilt
+    assert project.rows("segwise_event_store", "count(*)") == [(21,)]
+
+    big = {"name": "big", "rule": {"event": "order_completed", "max": {"property": "amount", "gte": 40}}}
+    compiled = project.configure(_config(), [buyers, big])
+    t2 = t + timedelta(hours=1)
+    assert project.dbt("run", as_of=t2)[0]
+    assert state() == (T, t2)  # the same events and properties: the store stands
+
+    views = {"name": "views", "rule": {"event": "product_viewed", "where": [{"property": "amount", "gte": 1}]}}
+    compiled = project.configure(_config(), [buyers, big, views])
+    t3 = t2 + timedelta(hours=1)
+    assert project.dbt("run", as_of=t3)[0]
+    assert state() == (t3, t3)  # amount is now read on product_viewed too: rebuilt
+    t4 = t3 + timedelta(hours=1)
+    assert project.dbt("run", "--full-refresh", as_of=t4)[0]
+    assert state() == (t4, t4)
 
 
 def test_same_t_and_earlier_t_change_nothing(project: DbtProject) -> None:

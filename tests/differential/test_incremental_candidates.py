@@ -18,11 +18,13 @@ from hypothesis import strategies as st
 from sqlglot import exp
 
 from segwise.sql import literals
-from segwise.sql.candidates import Watermarks, candidates_query
+from segwise.sql.candidates import Watermarks, candidates_query, rfm_text
 from segwise.sql.dialects import get_target
 from segwise.sql.event_store import store_rows, store_spec
 from segwise.sql.query import compile_membership
 from segwise.sql.relations import direct
+from segwise.sql.rfm import rfm_ctes, rfm_events_cte
+from segwise.sql.staging import col
 from tests.differential.focus import aimed, sub_segments
 from tests.reference.strategies import AS_OF_CHOICES, TEST_CONFIG_FLAT, TEST_CONFIG_JSON, datasets, segment_sets
 from tests.support.engines import DuckEngine, Engine, PostgresEngine
@@ -123,6 +125,20 @@ def _event_store(engine: Engine, project: Any) -> exp.Table:
     return exp.to_table("sw_test_store")
 
 
+def _rfm_state(engine: Engine, project: Any, as_of: datetime) -> exp.Table:
+    """The RFM values a dbt run at `as_of` keeps for the next one (segwise_rfm_state)."""
+    target = get_target(engine.dialect)
+    config = project.config
+    t = literals.timestamp(target, as_of)
+    query = exp.select(col("user_id"), exp.alias_(rfm_text(target), "rfm")).from_("sw_rfm")
+    query = query.with_("sw_rfm_events", as_=rfm_events_cte(target, config, direct()(config.events.relation), t))
+    for name, cte in rfm_ctes(target, config.rfm, "sw_rfm_events", t):
+        query = query.with_(name, as_=cte)
+    engine.execute("DROP TABLE IF EXISTS sw_test_rfm")
+    engine.execute(f"CREATE TABLE sw_test_rfm AS {target.sql(query)}")
+    return exp.to_table("sw_test_rfm")
+
+
 def check(engine: Engine, history: tuple[Any, ...], via_store: bool = False) -> None:
     config, segments, t1, (users1, events1), t2, (users2, events2), wm, watermarks, updated_at = history
     project = project_from_dicts(config, segments)
@@ -131,6 +147,7 @@ def check(engine: Engine, history: tuple[Any, ...], via_store: bool = False) -> 
 
     load_tables(engine, config, users1, events1)
     before = _members(engine, project, names, t1)
+    rfm_state = _rfm_state(engine, project, t1) if via_store and project.config.rfm else None
 
     load_tables(engine, config, users2, events2)
     marks = Watermarks(
@@ -142,8 +159,11 @@ def check(engine: Engine, history: tuple[Any, ...], via_store: bool = False) -> 
     # Through the event store (the dbt models) or from the raw events (preview, compile).
     store = _event_store(engine, project) if via_store else None
     t = literals.timestamp(target, t2)
-    cands = candidates_query(project, names, engine.dialect, t, marks, store=store)
-    chosen = {row[0] for row in engine.query(target.sql(cands))}
+    found = candidates_query(project, names, engine.dialect, t, marks, store=store, rfm_state=rfm_state)
+    rows = engine.query(target.sql(found))
+    assert all(any(flags) and set(flags) <= {0, 1} for _, *flags in rows), "every candidate has a reason"
+    chosen = {row[0] for row in rows}
+    cands = exp.select("user_id").from_(found.subquery("c"))
     carried = {row for row in before if row[1] not in chosen}
     incremental = carried | _members(engine, project, names, t2, candidates=cands, store=store)
     full = _members(engine, project, names, t2)

@@ -8,6 +8,8 @@ Its rows, `(kind, name, user_id, value)`:
     definition  segment, -         value = the segment's definition hash
     evaluated   users, -           value = how many users were evaluated
     watermark   loaded_at/updated_at   value = the largest value this run saw
+    rfm         -, user            value = the user's RFM values (segwise_rfm_state)
+    reason      reason, -          value = how many candidates it found (incremental runs)
 
 Events are read from the event store (segwise.sql.event_store), which the materialization
 brings up to date first from `store_rows_model_sql`.
@@ -25,7 +27,7 @@ from sqlglot import exp
 
 from segwise.config import Project
 from segwise.sql import literals
-from segwise.sql.candidates import Watermarks, candidates_query
+from segwise.sql.candidates import REASONS, Watermarks, candidates_query, rfm_text
 from segwise.sql.conditions import segment_column
 from segwise.sql.dialects import Target, get_target
 from segwise.sql.event_store import STORE, new_events, store_rows, store_spec
@@ -34,6 +36,8 @@ from segwise.sql.params import Param, StateRelation, StoreIngest, param
 from segwise.sql.query import evaluation
 from segwise.sql.relations import for_models
 from segwise.sql.staging import Restriction, alias, col, table
+
+RFM_STATE = "segwise_rfm_state"
 
 
 def _header(target: Target) -> exp.Select:
@@ -65,9 +69,10 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
         updated_after=param(Param.UPDATED_AFTER) if config.users.updated_at else None,
     )
     store = StateRelation(this=STORE)
-    found = candidates_query(project, names, dialect, param(Param.AS_OF), marks, for_models, store.copy())
+    rfm_state = StateRelation(this=RFM_STATE)
+    found = candidates_query(project, names, dialect, param(Param.AS_OF), marks, for_models, store.copy(), rfm_state)
     candidates = (
-        exp.select(col("user_id"))
+        exp.select(col("user_id"), *(col(r) for r in REASONS))
         .from_(found.subquery("c", copy=False), copy=False)
         .where(param(Param.INCREMENTAL), copy=False)
     )
@@ -93,6 +98,13 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
             .from_(labelled.subquery("g", copy=False), copy=False)
             .where(exp.not_(exp.Is(this=col("label"), expression=exp.Null())), copy=False)
         )
+    for reason in REASONS:  # how many candidates each reason found (a user may have several)
+        count = target.cast(exp.Coalesce(this=exp.Sum(this=col(reason)), expressions=[exp.Literal.number(0)]), "text")
+        parts.append(
+            _row("reason", literals.string(reason), exp.Null(), count).from_(table("sw_candidates"), copy=False)
+        )
+    if ev.plan.uses_rfm:  # every buyer's values, for the next run to compare with
+        parts.append(_row("rfm", exp.Null(), col("user_id"), rfm_text(target)).from_(table("sw_rfm"), copy=False))
     for name in names:
         parts.append(_row("definition", literals.string(name), exp.Null(), literals.string(hashes[name])))
     parts.append(

@@ -11,10 +11,12 @@ when one of these happens:
 - an event crosses a window edge as T moves: for an edge at `T - d`, an event with
   `prev - d < ts <= T - d`. This covers windows, regularity periods, the first step of a
   sequence, the wait of an absent step, and relative first_seen/last_seen measures;
-- a timestamp trait crosses a relative bound (`more_than_ago`, `less_than_ago`, `in_next`);
-- RFM scores rank the whole population: with `loaded_at`, the users whose RFM values or
-  scores differ between the previous run (recomputed from the events it saw) and this one;
-  without it, anyone with a qualifying event in `(prev - within, T]`.
+- a timestamp trait crosses a relative bound (`more_than_ago`, `less_than_ago`, `in_next`),
+  and so does a timestamp property in an event's `where` (the event's filter flips);
+- RFM scores rank the whole population: the users whose RFM values or scores differ
+  between the previous run and this one. The dbt runs keep the previous run's values
+  (`rfm_state`); otherwise, with `loaded_at`, they are recomputed from the events that run
+  saw, and without it anyone with a qualifying event in `(prev - within, T]` is a candidate.
 
 Every other user's rules read the same inputs at `prev` and at T, so their membership stands.
 The test suite checks this claim: membership carried forward plus the re-evaluated
@@ -32,6 +34,7 @@ from segwise.config import BUILTIN_TRAITS, Config, Project
 from segwise.rules.nodes import (
     AgoWindow,
     EventCondition,
+    EventFilter,
     InSegment,
     Near,
     Regularity,
@@ -47,7 +50,15 @@ from segwise.sql.dialects import Target, get_target
 from segwise.sql.plan import build_plan
 from segwise.sql.relations import Resolver, direct
 from segwise.sql.rfm import rfm_ctes, rfm_events_cte
-from segwise.sql.staging import col, store_events_cte, table, text_id, typed
+from segwise.sql.staging import (
+    col,
+    property_column,
+    property_value,
+    store_events_cte,
+    table,
+    text_id,
+    typed,
+)
 
 # A moving edge: the instant `T - offset` seconds (negative for `T + d`, in_next), and
 # whether the test there is `value < edge` (in_next) rather than `value <= edge` / `> edge`.
@@ -70,10 +81,19 @@ class Edges:
 
     events: dict[str | None, set[Edge]] = field(default_factory=dict)
     traits: dict[str, set[Edge]] = field(default_factory=dict)  # timestamp traits
+    # (event name, timestamp property) of `where` filters with a relative bound
+    properties: dict[tuple[str, str], set[Edge]] = field(default_factory=dict)
     rfm: bool = False
 
     def event(self, name: str | None, *edges: int | Edge) -> None:
         self.events.setdefault(name, set()).update(e if isinstance(e, tuple) else (e, False) for e in edges)
+
+    def where(self, events: EventFilter) -> None:
+        """A `where` filter such as `placed_at less_than_ago 12h` holds for an event at one T
+        and not at the next: the property's value crosses the bound as T moves."""
+        for f in events.where:
+            if isinstance(f.predicate, RelativeTime):
+                self.properties.setdefault((events.event, f.property), set()).update(_relative_offsets(f.predicate))
 
 
 def _relative_offsets(pred: RelativeTime) -> Iterator[Edge]:
@@ -107,6 +127,7 @@ class _EdgeFinder(Collector):
 
     def event(self, node: EventCondition) -> None:
         measure, name = node.measure, node.filter.event
+        self.edges.where(node.filter)
         if isinstance(measure, Regularity):
             self.edges.event(name, *(i * measure.every.seconds for i in range(0, measure.periods + 1)))
             return
@@ -116,6 +137,8 @@ class _EdgeFinder(Collector):
             self.edges.event(name, *_relative_offsets(measure.predicate))
 
     def sequence(self, node: SequenceCondition) -> None:
+        for step in node.steps:
+            self.edges.where(step.filter)
         for name in {s.filter.event for s in node.steps}:
             if node.within is not None:
                 self.edges.event(name, node.within.seconds)
@@ -147,6 +170,29 @@ def _crossed(ts: exp.Expr, edge: Edge, t: exp.Expr, prev: exp.Expr) -> exp.Expr:
     )
 
 
+# Why a user is a candidate: one 0/1 column each in the candidates query (segwise_runs counts them).
+EVENT_REASONS = ("new_events", "window_edges", "rfm_scores")
+REASONS = ("new_events", "window_edges", "changed_users", "time_traits", "rfm_scores")
+
+
+def _flagged(user_id: exp.Expr, source: exp.Expr, raw_id: exp.Expr, tests: dict[str, list[exp.Expr]]) -> exp.Select:
+    """SELECT user_id, <reason> per REASONS (1 where some test of it holds) FROM `source`, for
+    the rows where any test holds."""
+    flags: list[exp.Expr] = []
+    for reason in REASONS:
+        held = tests.get(reason, [])
+        flag: exp.Expr = exp.Literal.number(0)
+        if held:
+            flag = exp.Case(ifs=[exp.If(this=exp.or_(*(t.copy() for t in held)), true=exp.Literal.number(1))],
+                            default=exp.Literal.number(0))  # fmt: skip
+        flags.append(exp.alias_(flag, reason))
+    every = [t for held in tests.values() for t in held]
+    if not every:
+        every = [exp.false()]
+    where = exp.and_(exp.not_(exp.Is(this=raw_id.copy(), expression=exp.Null())), exp.or_(*every))
+    return exp.select(exp.alias_(user_id, "user_id"), *flags).from_(source, copy=False).where(where, copy=False)
+
+
 def candidates_query(
     project: Project,
     names: list[str],
@@ -155,10 +201,12 @@ def candidates_query(
     marks: Watermarks,
     resolver: Resolver | None = None,
     store: exp.Expr | None = None,
+    rfm_state: exp.Expr | None = None,
 ) -> exp.Query:
-    """SELECT user_id of every user whose membership in `names` can differ between
+    """SELECT user_id, and why (a 0/1 column per REASONS), of every user whose membership in `names` can differ between
     `marks.prev_as_of` and `as_of`; from the event store's table (segwise.sql.event_store)
-    when given, else from the raw events."""
+    when given, else from the raw events. `rfm_state`, a table of the previous run's RFM
+    values (`rfm_text` per user_id), spares recomputing them."""
     target: Target = get_target(dialect)
     resolve = resolver or direct()
     config = project.config
@@ -177,11 +225,13 @@ def candidates_query(
         events, name, ts, user = store, col("event_name", "e"), col("ts", "e"), col("user_id", "e")
         loaded = col("loaded_at", "e") if ev.loaded_at else None
     prev = marks.prev_as_of
-    reasons: list[exp.Expr] = [_crossed(ts, (0, False), as_of, prev)]  # prev < ts <= T: newly visible
+    # Each reason's tests of an event (aliased e) or a users row (aliased u).
+    on_events: dict[str, list[exp.Expr]] = {r: [] for r in EVENT_REASONS}
+    on_events["new_events"].append(_crossed(ts, (0, False), as_of, prev))  # prev < ts <= T: newly visible
     if loaded is not None and marks.loaded_after is not None:
-        reasons.append(exp.GT(this=loaded, expression=marks.loaded_after.copy()))
+        on_events["new_events"].append(exp.GT(this=loaded, expression=marks.loaded_after.copy()))
     elif marks.new_since is not None:
-        reasons.append(exp.GT(this=ts.copy(), expression=marks.new_since.copy()))
+        on_events["new_events"].append(exp.GT(this=ts.copy(), expression=marks.new_since.copy()))
     for event, offsets in sorted(edges.events.items(), key=lambda kv: kv[0] or ""):
         crossings = [_crossed(ts, edge, as_of, prev) for edge in sorted(offsets) if edge != (0, False)]
         if not crossings:
@@ -189,10 +239,22 @@ def candidates_query(
         crossed = exp.or_(*crossings) if len(crossings) > 1 else crossings[0]
         if event is not None:
             crossed = exp.and_(exp.EQ(this=name.copy(), expression=literals.string(event)), crossed)
-        reasons.append(crossed)
+        on_events["window_edges"].append(crossed)
+    for (event, prop), offsets in sorted(edges.properties.items()):
+        value = (
+            property_value(target, config, prop, ValueType.TIMESTAMP)
+            if store is None
+            else col(property_column(prop), "e")  # extracted for every event name that reads it
+        )
+        crossings = [_crossed(value, edge, as_of, prev) for edge in sorted(offsets)]
+        on_events["window_edges"].append(
+            exp.and_(exp.EQ(this=name.copy(), expression=literals.string(event)), exp.or_(*crossings))
+        )
     rfm_ctes_: list[tuple[str, exp.Select]] = []
     if edges.rfm and config.rfm is not None:
-        if ev.loaded_at is not None and marks.loaded_after is not None:
+        if rfm_state is not None:
+            rfm_ctes_ = _rfm_changes_from_state(target, config, resolve(ev.relation), as_of, store, rfm_state)
+        elif ev.loaded_at is not None and marks.loaded_after is not None:
             rfm_ctes_ = _rfm_changes(target, config, resolve(ev.relation), as_of, marks, store)
         else:  # the previous run's data cannot be told apart: any buyer's scores may have moved
             rfm_window = exp.and_(
@@ -200,48 +262,92 @@ def candidates_query(
                 exp.GT(this=ts.copy(), expression=literals.minus(prev, config.rfm.within)),
                 exp.LTE(this=ts.copy(), expression=as_of.copy()),
             )
-            reasons.append(rfm_window)
-    from_events = (
-        exp.select(exp.alias_(text_id(target, user.copy()) if store is None else user.copy(), "user_id"))
-        .from_(exp.alias_(events, "e", table=True), copy=False)
-        .where(
-            exp.and_(
-                exp.not_(exp.Is(this=user.copy(), expression=exp.Null())),
-                exp.or_(*reasons),
-            ),
-            copy=False,
-        )
-    )
+            on_events["rfm_scores"].append(rfm_window)
+    event_user = text_id(target, user.copy()) if store is None else user.copy()
+    from_events = _flagged(event_user, exp.alias_(events, "e", table=True), user, on_events)
 
     users = config.users
-    user_reasons: list[exp.Expr] = []
+    on_users: dict[str, list[exp.Expr]] = {"changed_users": [], "time_traits": []}
     if users.updated_at is None or marks.updated_after is None:
-        user_reasons.append(exp.true())  # any row may have changed
+        on_users["changed_users"].append(exp.true())  # any row may have changed
     else:
-        user_reasons.append(exp.GT(this=col(users.updated_at, "u"), expression=marks.updated_after.copy()))
+        on_users["changed_users"].append(exp.GT(this=col(users.updated_at, "u"), expression=marks.updated_after.copy()))
     for trait, offsets in sorted(edges.traits.items()):
         value = typed(target, col(users.traits[trait].column, "u"), ValueType.TIMESTAMP)
-        user_reasons.extend(_crossed(value, edge, as_of, prev) for edge in sorted(offsets))
-    from_users = (
-        exp.select(exp.alias_(text_id(target, col(users.id, "u")), "user_id"))
-        .from_(exp.alias_(resolve(users.relation), "u", table=True), copy=False)
-        .where(
-            exp.and_(
-                exp.not_(exp.Is(this=col(users.id, "u"), expression=exp.Null())),
-                exp.or_(*user_reasons) if len(user_reasons) > 1 else user_reasons[0],
-            ),
-            copy=False,
-        )
-    )
-    found: exp.Query = exp.union(from_events, from_users, distinct=True)
+        on_users["time_traits"].extend(_crossed(value, edge, as_of, prev) for edge in sorted(offsets))
+    user_id = text_id(target, col(users.id, "u"))
+    from_users = _flagged(user_id, exp.alias_(resolve(users.relation), "u", table=True), col(users.id, "u"), on_users)
+    parts: list[exp.Query] = [from_events, from_users]
     if rfm_ctes_:
-        found = exp.union(found, exp.select(col("user_id")).from_(table("sw_rfm_changed"), copy=False), distinct=True)
-        for cte_name, cte in rfm_ctes_:
-            found = found.with_(cte_name, as_=cte, copy=False)
+        flags = [exp.alias_(exp.Literal.number(int(r == "rfm_scores")), r) for r in REASONS]
+        parts.append(exp.select(col("user_id"), *flags).from_(table("sw_rfm_changed"), copy=False))
+    both: exp.Query = parts[0]
+    for part in parts[1:]:
+        both = exp.union(both, part, distinct=False, copy=False)
+    found: exp.Query = (
+        exp.select(col("user_id"), *(exp.alias_(exp.Max(this=col(r)), r) for r in REASONS))
+        .from_(both.subquery("sw_reasons", copy=False), copy=False)
+        .group_by(col("user_id"), copy=False)
+    )
+    for cte_name, cte in rfm_ctes_:
+        found = found.with_(cte_name, as_=cte, copy=False)
     return found
 
 
 RFM_VALUES = ["recency_days", "frequency", "monetary", "r", "f", "m"]
+
+
+def rfm_text(target: Target, alias: str | None = None) -> exp.Expr:
+    """A user's RFM values as one text ('12|3|45.5|4|3|5'): what a run keeps of them for the
+    next run to compare with. Within one engine equal values give equal texts."""
+    out: exp.Expr | None = None
+    for c in RFM_VALUES:
+        part = target.cast(col(c, alias), "text")
+        out = (
+            part
+            if out is None
+            else exp.DPipe(this=exp.DPipe(this=out, expression=literals.string("|")), expression=part)
+        )
+    assert out is not None
+    return out
+
+
+def _rfm_now(target: Target, config: Config, events: exp.Expr, as_of: exp.Expr, store: exp.Expr | None) -> exp.Select:
+    assert config.rfm is not None
+    if store is None:
+        return rfm_events_cte(target, config, events.copy(), as_of)
+    return store_events_cte(target, store.copy(), {config.rfm.monetary: ValueType.NUMBER}, as_of, None)
+
+
+def _rfm_changes_from_state(
+    target: Target, config: Config, events: exp.Expr, as_of: exp.Expr, store: exp.Expr | None, state: exp.Expr
+) -> list[tuple[str, exp.Select]]:
+    """CTEs ending in `sw_rfm_changed(user_id)`: the users whose RFM values at T differ from
+    those the previous run kept (`state`), or who are in only one of the two."""
+    assert config.rfm is not None
+    ctes: list[tuple[str, exp.Select]] = [
+        ("sw_rfm_now_events", _rfm_now(target, config, events, as_of, store)),
+        *rfm_ctes(target, config.rfm, "sw_rfm_now_events", as_of, name="sw_rfm_now"),
+    ]
+    changed = (
+        exp.select(exp.alias_(exp.Coalesce(this=col("user_id", "n"), expressions=[col("user_id", "p")]), "user_id"))
+        .from_(exp.alias_(exp.to_table("sw_rfm_now"), "n", table=True), copy=False)
+        .join(
+            exp.alias_(state.copy(), "p", table=True),
+            on=exp.EQ(this=col("user_id", "n"), expression=col("user_id", "p")),
+            join_type="full",
+            copy=False,
+        )
+        .where(
+            exp.or_(
+                exp.Is(this=col("user_id", "n"), expression=exp.Null()),
+                exp.Is(this=col("user_id", "p"), expression=exp.Null()),
+                exp.NEQ(this=rfm_text(target, "n"), expression=col("rfm", "p")),
+            ),
+            copy=False,
+        )
+    )
+    return [*ctes, ("sw_rfm_changed", changed)]
 
 
 def _rfm_changes(
@@ -264,13 +370,8 @@ def _rfm_changes(
     # This run's values from the store when there is one. The previous run's view comes from
     # the raw events: the store keeps one copy per event, and a re-delivered earlier copy
     # replaces the one the previous run saw.
-    now = (
-        rfm_events_cte(target, config, events.copy(), as_of)
-        if store is None
-        else store_events_cte(target, store.copy(), {config.rfm.monetary: ValueType.NUMBER}, as_of, None)
-    )
     ctes: list[tuple[str, exp.Select]] = [
-        ("sw_rfm_now_events", now),
+        ("sw_rfm_now_events", _rfm_now(target, config, events, as_of, store)),
         *rfm_ctes(target, config.rfm, "sw_rfm_now_events", as_of, name="sw_rfm_now"),
         ("sw_rfm_prev_events", rfm_events_cte(target, config, events.copy(), marks.prev_as_of, seen)),
         *rfm_ctes(target, config.rfm, "sw_rfm_prev_events", marks.prev_as_of, name="sw_rfm_prev"),

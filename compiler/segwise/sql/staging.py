@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlglot import exp
 
@@ -202,6 +203,10 @@ def events_cte(
     return deduplicated(target, config, columns, exp.alias_(table, "e", table=True), where, ts)
 
 
+# Stands for a NULL loaded_at when ordering copies: loaded before any load that has a time.
+EARLY = datetime(1900, 1, 1)
+
+
 def deduplicated(
     target: Target, config: Config, columns: list[exp.Expr], source: exp.Expr, where: exp.Expr, ts: exp.Expr
 ) -> exp.Select:
@@ -215,10 +220,12 @@ def deduplicated(
     # Partitioning by the raw user column is the same as by its text (the cast is injective)
     # and spares the cast.
     event_id = col(ev.id, "e")
+    order = [target.ordered(ts.copy())]
+    if ev.loaded_at is not None:  # copies at the same time: the first loaded wins (the event store's rule)
+        loaded = typed(target, col(ev.loaded_at, "e"), ValueType.TIMESTAMP)
+        order.append(target.ordered(exp.Coalesce(this=loaded, expressions=[literals.timestamp(target, EARLY)])))
     copy_no = exp.Window(
-        this=exp.RowNumber(),
-        partition_by=[col(ev.user_id, "e"), event_id],
-        order=exp.Order(expressions=[target.ordered(ts.copy())]),
+        this=exp.RowNumber(), partition_by=[col(ev.user_id, "e"), event_id], order=exp.Order(expressions=order)
     )
     with_id = exp.and_(where.copy(), exp.not_(exp.Is(this=event_id.copy(), expression=exp.Null())))
     inner = (

@@ -34,7 +34,10 @@ FROM (
           THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
         END
       END AS p_amount,
-      ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      ROW_NUMBER() OVER (
+        PARTITION BY e.user_id, e.event_id
+        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC, COALESCE(CAST(e.loaded_at AS TIMESTAMP), CAST('1900-01-01 00:00:00' AS TIMESTAMP)) ASC
+      ) AS sw_copy
     FROM {{ ref('cdnow_events') }} AS e
     WHERE
       (
@@ -77,7 +80,12 @@ FROM (
 /* segwise:evaluation */
 WITH sw_candidates AS (
   SELECT
-    user_id
+    user_id,
+    new_events,
+    window_edges,
+    changed_users,
+    time_traits,
+    rfm_scores
   FROM (
     WITH sw_rfm_now_events AS (
       SELECT
@@ -194,281 +202,37 @@ WITH sw_candidates AS (
           ELSE 'needs_attention'
         END AS tier
       FROM sw_rfm_now_scores
-    ), sw_rfm_prev_events AS (
-      SELECT
-        user_key,
-        event_name,
-        ts,
-        p_amount
-      FROM (
-        SELECT
-          user_key,
-          event_name,
-          ts,
-          p_amount
-        FROM (
-          SELECT
-            e.user_id AS user_key,
-            e.event_name AS event_name,
-            CAST(e.occurred_at AS TIMESTAMP) AS ts,
-            CASE
-              WHEN e.event_name = 'order_completed'
-              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-              THEN CASE
-                WHEN REGEXP_MATCHES(
-                  JSON_EXTRACT_STRING(e.properties, '$.amount'),
-                  '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-                )
-                THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
-              END
-            END AS p_amount,
-            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
-          FROM (
-            SELECT
-              *
-            FROM {{ ref('cdnow_events') }} AS e
-            WHERE
-              e.event_id IS NULL
-              AND (
-                e.event_name = 'order_completed'
-                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-                AND (
-                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-                )
-              )
-            UNION ALL
-            SELECT
-              *
-            FROM {{ ref('cdnow_events') }} AS e
-            WHERE
-              (
-                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-              )
-              AND NOT e.event_id IS NULL
-              AND EXISTS(
-                SELECT
-                  1
-                FROM {{ ref('cdnow_events') }} AS k
-                WHERE
-                  k.user_id = e.user_id
-                  AND k.event_id = e.event_id
-                  AND (
-                    k.event_name = 'order_completed'
-                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-                    AND (
-                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
-                    )
-                  )
-              )
-          ) AS e
-          WHERE
-            (
-              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-            )
-            AND NOT e.event_id IS NULL
-        ) AS d
-        WHERE
-          sw_copy = 1
-        UNION ALL
-        SELECT
-          e.user_id AS user_key,
-          e.event_name AS event_name,
-          CAST(e.occurred_at AS TIMESTAMP) AS ts,
-          CASE
-            WHEN e.event_name = 'order_completed'
-            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-            THEN CASE
-              WHEN REGEXP_MATCHES(
-                JSON_EXTRACT_STRING(e.properties, '$.amount'),
-                '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-              )
-              THEN CAST(JSON_EXTRACT_STRING(e.properties, '$.amount') AS DOUBLE)
-            END
-          END AS p_amount
-        FROM (
-          SELECT
-            *
-          FROM {{ ref('cdnow_events') }} AS e
-          WHERE
-            e.event_id IS NULL
-            AND (
-              e.event_name = 'order_completed'
-              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-              AND (
-                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-              )
-            )
-          UNION ALL
-          SELECT
-            *
-          FROM {{ ref('cdnow_events') }} AS e
-          WHERE
-            (
-              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-            )
-            AND NOT e.event_id IS NULL
-            AND EXISTS(
-              SELECT
-                1
-              FROM {{ ref('cdnow_events') }} AS k
-              WHERE
-                k.user_id = e.user_id
-                AND k.event_id = e.event_id
-                AND (
-                  k.event_name = 'order_completed'
-                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-                  AND (
-                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
-                  )
-                )
-            )
-        ) AS e
-        WHERE
-          (
-            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-          )
-          AND e.event_id IS NULL
-      ) AS sw_deduplicated
-    ), sw_rfm_prev_totals AS (
-      SELECT
-        CAST(user_key AS TEXT) AS user_id,
-        MAX(ts) AS last_ts,
-        COUNT(*) AS frequency,
-        COALESCE(SUM(p_amount), 0) AS monetary
-      FROM sw_rfm_prev_events
-      WHERE
-        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-      GROUP BY
-        user_key
-    ), sw_rfm_prev_days AS (
-      SELECT
-        user_id,
-        CAST(FLOOR(
-          CAST((EPOCH_US({{ sw.prev_as_of }}) - EPOCH_US(last_ts)) AS DOUBLE) / 86400000000
-        ) AS BIGINT) AS recency_days,
-        frequency,
-        monetary
-      FROM sw_rfm_prev_totals
-    ), sw_rfm_prev_ranks AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
-        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
-        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
-        COUNT(*) OVER () AS n
-      FROM sw_rfm_prev_days
-    ), sw_rfm_prev_scores AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(CAST(5 * (
-            r_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE)) > 5
-          THEN 5
-          ELSE 1 + FLOOR(CAST(5 * (
-            r_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE))
-        END AS r,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(CAST(5 * (
-            f_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE)) > 5
-          THEN 5
-          ELSE 1 + FLOOR(CAST(5 * (
-            f_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE))
-        END AS f,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(CAST(5 * (
-            m_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE)) > 5
-          THEN 5
-          ELSE 1 + FLOOR(CAST(5 * (
-            m_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE))
-        END AS m
-      FROM sw_rfm_prev_ranks
-    ), sw_rfm_prev AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        r,
-        f,
-        m,
-        CASE
-          WHEN r >= 4 AND f >= 4
-          THEN 'champions'
-          WHEN r >= 3 AND f >= 4
-          THEN 'loyal'
-          WHEN r >= 4 AND f BETWEEN 2 AND 3
-          THEN 'potential_loyalist'
-          WHEN r = 5 AND f = 1
-          THEN 'new_customer'
-          WHEN r <= 2 AND f >= 3
-          THEN 'at_risk'
-          WHEN r <= 2 AND f <= 2
-          THEN 'hibernating'
-          ELSE 'needs_attention'
-        END AS tier
-      FROM sw_rfm_prev_scores
     ), sw_rfm_changed AS (
       SELECT
         COALESCE(n.user_id, p.user_id) AS user_id
       FROM sw_rfm_now AS n
-      FULL JOIN sw_rfm_prev AS p
+      FULL JOIN {{ segwise.state_relation('segwise_rfm_state') }} AS p
         ON n.user_id = p.user_id
       WHERE
         n.user_id IS NULL
         OR p.user_id IS NULL
-        OR n.recency_days <> p.recency_days
-        OR n.frequency <> p.frequency
-        OR n.monetary <> p.monetary
-        OR n.r <> p.r
-        OR n.f <> p.f
-        OR n.m <> p.m
+        OR CAST(n.recency_days AS TEXT) || '|' || CAST(n.frequency AS TEXT) || '|' || CAST(n.monetary AS TEXT) || '|' || CAST(n.r AS TEXT) || '|' || CAST(n.f AS TEXT) || '|' || CAST(n.m AS TEXT) <> p.rfm
     )
     SELECT
-      e.user_id AS user_id
-    FROM {{ segwise.state_relation('segwise_event_store') }} AS e
-    WHERE
-      NOT e.user_id IS NULL
-      AND (
-        (
-          e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
-        )
-        OR e.loaded_at > {{ sw.loaded_after }}
-        OR (
-          e.event_name = 'order_completed'
+      user_id,
+      MAX(new_events) AS new_events,
+      MAX(window_edges) AS window_edges,
+      MAX(changed_users) AS changed_users,
+      MAX(time_traits) AS time_traits,
+      MAX(rfm_scores) AS rfm_scores
+    FROM (
+      SELECT
+        e.user_id AS user_id,
+        CASE
+          WHEN (
+            e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
+          )
+          OR e.loaded_at > {{ sw.loaded_after }}
+          THEN 1
+          ELSE 0
+        END AS new_events,
+        CASE
+          WHEN e.event_name = 'order_completed'
           AND (
             (
               e.ts > {{ sw.prev_as_of }} - INTERVAL '90' DAY
@@ -499,18 +263,77 @@ WITH sw_candidates AS (
               AND e.ts <= {{ sw.as_of }} - INTERVAL '365' DAY
             )
           )
+          THEN 1
+          ELSE 0
+        END AS window_edges,
+        0 AS changed_users,
+        0 AS time_traits,
+        0 AS rfm_scores
+      FROM {{ segwise.state_relation('segwise_event_store') }} AS e
+      WHERE
+        NOT e.user_id IS NULL
+        AND (
+          (
+            e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
+          )
+          OR e.loaded_at > {{ sw.loaded_after }}
+          OR (
+            e.event_name = 'order_completed'
+            AND (
+              (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '90' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '90' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '91' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '91' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '180' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '180' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '182' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '182' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '273' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '273' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '364' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '364' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '365' DAY
+              )
+            )
+          )
         )
-      )
-    UNION
-    SELECT
-      CAST(u.user_id AS TEXT) AS user_id
-    FROM {{ ref('cdnow_users') }} AS u
-    WHERE
-      NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
-    UNION
-    SELECT
+      UNION ALL
+      SELECT
+        CAST(u.user_id AS TEXT) AS user_id,
+        0 AS new_events,
+        0 AS window_edges,
+        CASE WHEN u.updated_at > {{ sw.updated_after }} THEN 1 ELSE 0 END AS changed_users,
+        0 AS time_traits,
+        0 AS rfm_scores
+      FROM {{ ref('cdnow_users') }} AS u
+      WHERE
+        NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
+      UNION ALL
+      SELECT
+        user_id,
+        0 AS new_events,
+        0 AS window_edges,
+        0 AS changed_users,
+        0 AS time_traits,
+        1 AS rfm_scores
+      FROM sw_rfm_changed
+    ) AS sw_reasons
+    GROUP BY
       user_id
-    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -906,6 +729,48 @@ FROM (
     NOT label IS NULL
   UNION ALL
   SELECT
+    'reason',
+    'new_events',
+    NULL,
+    CAST(COALESCE(SUM(new_events), 0) AS TEXT)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'window_edges',
+    NULL,
+    CAST(COALESCE(SUM(window_edges), 0) AS TEXT)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'changed_users',
+    NULL,
+    CAST(COALESCE(SUM(changed_users), 0) AS TEXT)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'time_traits',
+    NULL,
+    CAST(COALESCE(SUM(time_traits), 0) AS TEXT)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'rfm_scores',
+    NULL,
+    CAST(COALESCE(SUM(rfm_scores), 0) AS TEXT)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'rfm',
+    NULL,
+    user_id,
+    CAST(recency_days AS TEXT) || '|' || CAST(frequency AS TEXT) || '|' || CAST(monetary AS TEXT) || '|' || CAST(r AS TEXT) || '|' || CAST(f AS TEXT) || '|' || CAST(m AS TEXT)
+  FROM sw_rfm
+  UNION ALL
+  SELECT
     'definition',
     'big_spenders',
     NULL,
@@ -1022,7 +887,10 @@ FROM (
           THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
         END
       END AS p_amount,
-      ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      ROW_NUMBER() OVER (
+        PARTITION BY e.user_id, e.event_id
+        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC, COALESCE(CAST(e.loaded_at AS TIMESTAMP), CAST('1900-01-01 00:00:00' AS TIMESTAMP)) ASC
+      ) AS sw_copy
     FROM {{ ref('cdnow_events') }} AS e
     WHERE
       (
@@ -1062,7 +930,12 @@ FROM (
 /* segwise:evaluation */
 WITH sw_candidates AS (
   SELECT
-    user_id
+    user_id,
+    new_events,
+    window_edges,
+    changed_users,
+    time_traits,
+    rfm_scores
   FROM (
     WITH sw_rfm_now_events AS (
       SELECT
@@ -1193,287 +1066,37 @@ WITH sw_candidates AS (
           ELSE 'needs_attention'
         END AS tier
       FROM sw_rfm_now_scores
-    ), sw_rfm_prev_events AS (
-      SELECT
-        user_key,
-        event_name,
-        ts,
-        p_amount
-      FROM (
-        SELECT
-          user_key,
-          event_name,
-          ts,
-          p_amount
-        FROM (
-          SELECT
-            e.user_id AS user_key,
-            e.event_name AS event_name,
-            CAST(e.occurred_at AS TIMESTAMP) AS ts,
-            CASE
-              WHEN e.event_name = 'order_completed'
-              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-              THEN CASE
-                WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-                THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
-              END
-            END AS p_amount,
-            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
-          FROM (
-            SELECT
-              *
-            FROM {{ ref('cdnow_events') }} AS e
-            WHERE
-              e.event_id IS NULL
-              AND (
-                e.event_name = 'order_completed'
-                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-                AND (
-                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-                )
-              )
-            UNION ALL
-            SELECT
-              *
-            FROM {{ ref('cdnow_events') }} AS e
-            WHERE
-              (
-                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-              )
-              AND NOT e.event_id IS NULL
-              AND EXISTS(
-                SELECT
-                  1
-                FROM {{ ref('cdnow_events') }} AS k
-                WHERE
-                  k.user_id = e.user_id
-                  AND k.event_id = e.event_id
-                  AND (
-                    k.event_name = 'order_completed'
-                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-                    AND (
-                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
-                    )
-                  )
-              )
-          ) AS e
-          WHERE
-            (
-              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-            )
-            AND NOT e.event_id IS NULL
-        ) AS d
-        WHERE
-          sw_copy = 1
-        UNION ALL
-        SELECT
-          e.user_id AS user_key,
-          e.event_name AS event_name,
-          CAST(e.occurred_at AS TIMESTAMP) AS ts,
-          CASE
-            WHEN e.event_name = 'order_completed'
-            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-            THEN CASE
-              WHEN (CAST(e.properties AS JSONB) ->> 'amount') ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
-              THEN CAST((CAST(e.properties AS JSONB) ->> 'amount') AS DOUBLE PRECISION)
-            END
-          END AS p_amount
-        FROM (
-          SELECT
-            *
-          FROM {{ ref('cdnow_events') }} AS e
-          WHERE
-            e.event_id IS NULL
-            AND (
-              e.event_name = 'order_completed'
-              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-              AND (
-                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-              )
-            )
-          UNION ALL
-          SELECT
-            *
-          FROM {{ ref('cdnow_events') }} AS e
-          WHERE
-            (
-              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-            )
-            AND NOT e.event_id IS NULL
-            AND EXISTS(
-              SELECT
-                1
-              FROM {{ ref('cdnow_events') }} AS k
-              WHERE
-                k.user_id = e.user_id
-                AND k.event_id = e.event_id
-                AND (
-                  k.event_name = 'order_completed'
-                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-                  AND (
-                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
-                  )
-                )
-            )
-        ) AS e
-        WHERE
-          (
-            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-          )
-          AND e.event_id IS NULL
-      ) AS sw_deduplicated
-    ), sw_rfm_prev_totals AS (
-      SELECT
-        CAST(user_key AS TEXT) AS user_id,
-        MAX(ts) AS last_ts,
-        COUNT(*) AS frequency,
-        COALESCE(SUM(p_amount), 0) AS monetary
-      FROM sw_rfm_prev_events
-      WHERE
-        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-      GROUP BY
-        user_key
-    ), sw_rfm_prev_days AS (
-      SELECT
-        user_id,
-        CAST(FLOOR(
-          CAST(CAST(EXTRACT(EPOCH FROM {{ sw.prev_as_of }} - last_ts) * 1000000 AS BIGINT) AS DOUBLE PRECISION) / 86400000000
-        ) AS BIGINT) AS recency_days,
-        frequency,
-        monetary
-      FROM sw_rfm_prev_totals
-    ), sw_rfm_prev_ranks AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
-        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
-        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
-        COUNT(*) OVER () AS n
-      FROM sw_rfm_prev_days
-    ), sw_rfm_prev_scores AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(
-            CAST(5 * (
-              r_rank - 1
-            ) AS DOUBLE PRECISION) / CAST((
-              n - 1
-            ) AS DOUBLE PRECISION)
-          ) > 5
-          THEN 5
-          ELSE 1 + FLOOR(
-            CAST(5 * (
-              r_rank - 1
-            ) AS DOUBLE PRECISION) / CAST((
-              n - 1
-            ) AS DOUBLE PRECISION)
-          )
-        END AS r,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(
-            CAST(5 * (
-              f_rank - 1
-            ) AS DOUBLE PRECISION) / CAST((
-              n - 1
-            ) AS DOUBLE PRECISION)
-          ) > 5
-          THEN 5
-          ELSE 1 + FLOOR(
-            CAST(5 * (
-              f_rank - 1
-            ) AS DOUBLE PRECISION) / CAST((
-              n - 1
-            ) AS DOUBLE PRECISION)
-          )
-        END AS f,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(
-            CAST(5 * (
-              m_rank - 1
-            ) AS DOUBLE PRECISION) / CAST((
-              n - 1
-            ) AS DOUBLE PRECISION)
-          ) > 5
-          THEN 5
-          ELSE 1 + FLOOR(
-            CAST(5 * (
-              m_rank - 1
-            ) AS DOUBLE PRECISION) / CAST((
-              n - 1
-            ) AS DOUBLE PRECISION)
-          )
-        END AS m
-      FROM sw_rfm_prev_ranks
-    ), sw_rfm_prev AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        r,
-        f,
-        m,
-        CASE
-          WHEN r >= 4 AND f >= 4
-          THEN 'champions'
-          WHEN r >= 3 AND f >= 4
-          THEN 'loyal'
-          WHEN r >= 4 AND f BETWEEN 2 AND 3
-          THEN 'potential_loyalist'
-          WHEN r = 5 AND f = 1
-          THEN 'new_customer'
-          WHEN r <= 2 AND f >= 3
-          THEN 'at_risk'
-          WHEN r <= 2 AND f <= 2
-          THEN 'hibernating'
-          ELSE 'needs_attention'
-        END AS tier
-      FROM sw_rfm_prev_scores
     ), sw_rfm_changed AS (
       SELECT
         COALESCE(n.user_id, p.user_id) AS user_id
       FROM sw_rfm_now AS n
-      FULL JOIN sw_rfm_prev AS p
+      FULL JOIN {{ segwise.state_relation('segwise_rfm_state') }} AS p
         ON n.user_id = p.user_id
       WHERE
         n.user_id IS NULL
         OR p.user_id IS NULL
-        OR n.recency_days <> p.recency_days
-        OR n.frequency <> p.frequency
-        OR n.monetary <> p.monetary
-        OR n.r <> p.r
-        OR n.f <> p.f
-        OR n.m <> p.m
+        OR CAST(n.recency_days AS TEXT) || '|' || CAST(n.frequency AS TEXT) || '|' || CAST(n.monetary AS TEXT) || '|' || CAST(n.r AS TEXT) || '|' || CAST(n.f AS TEXT) || '|' || CAST(n.m AS TEXT) <> p.rfm
     )
     SELECT
-      e.user_id AS user_id
-    FROM {{ segwise.state_relation('segwise_event_store') }} AS e
-    WHERE
-      NOT e.user_id IS NULL
-      AND (
-        (
-          e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
-        )
-        OR e.loaded_at > {{ sw.loaded_after }}
-        OR (
-          e.event_name = 'order_completed'
+      user_id,
+      MAX(new_events) AS new_events,
+      MAX(window_edges) AS window_edges,
+      MAX(changed_users) AS changed_users,
+      MAX(time_traits) AS time_traits,
+      MAX(rfm_scores) AS rfm_scores
+    FROM (
+      SELECT
+        e.user_id AS user_id,
+        CASE
+          WHEN (
+            e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
+          )
+          OR e.loaded_at > {{ sw.loaded_after }}
+          THEN 1
+          ELSE 0
+        END AS new_events,
+        CASE
+          WHEN e.event_name = 'order_completed'
           AND (
             (
               e.ts > {{ sw.prev_as_of }} - INTERVAL '90 DAY'
@@ -1504,18 +1127,77 @@ WITH sw_candidates AS (
               AND e.ts <= {{ sw.as_of }} - INTERVAL '365 DAY'
             )
           )
+          THEN 1
+          ELSE 0
+        END AS window_edges,
+        0 AS changed_users,
+        0 AS time_traits,
+        0 AS rfm_scores
+      FROM {{ segwise.state_relation('segwise_event_store') }} AS e
+      WHERE
+        NOT e.user_id IS NULL
+        AND (
+          (
+            e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
+          )
+          OR e.loaded_at > {{ sw.loaded_after }}
+          OR (
+            e.event_name = 'order_completed'
+            AND (
+              (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '90 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '90 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '91 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '91 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '180 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '180 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '182 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '182 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '273 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '273 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '364 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '364 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '365 DAY'
+              )
+            )
+          )
         )
-      )
-    UNION
-    SELECT
-      CAST(u.user_id AS TEXT) AS user_id
-    FROM {{ ref('cdnow_users') }} AS u
-    WHERE
-      NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
-    UNION
-    SELECT
+      UNION ALL
+      SELECT
+        CAST(u.user_id AS TEXT) AS user_id,
+        0 AS new_events,
+        0 AS window_edges,
+        CASE WHEN u.updated_at > {{ sw.updated_after }} THEN 1 ELSE 0 END AS changed_users,
+        0 AS time_traits,
+        0 AS rfm_scores
+      FROM {{ ref('cdnow_users') }} AS u
+      WHERE
+        NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
+      UNION ALL
+      SELECT
+        user_id,
+        0 AS new_events,
+        0 AS window_edges,
+        0 AS changed_users,
+        0 AS time_traits,
+        1 AS rfm_scores
+      FROM sw_rfm_changed
+    ) AS sw_reasons
+    GROUP BY
       user_id
-    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -1925,6 +1607,48 @@ FROM (
     NOT label IS NULL
   UNION ALL
   SELECT
+    'reason',
+    'new_events',
+    NULL,
+    CAST(COALESCE(SUM(new_events), 0) AS TEXT)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'window_edges',
+    NULL,
+    CAST(COALESCE(SUM(window_edges), 0) AS TEXT)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'changed_users',
+    NULL,
+    CAST(COALESCE(SUM(changed_users), 0) AS TEXT)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'time_traits',
+    NULL,
+    CAST(COALESCE(SUM(time_traits), 0) AS TEXT)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'rfm_scores',
+    NULL,
+    CAST(COALESCE(SUM(rfm_scores), 0) AS TEXT)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'rfm',
+    NULL,
+    user_id,
+    CAST(recency_days AS TEXT) || '|' || CAST(frequency AS TEXT) || '|' || CAST(monetary AS TEXT) || '|' || CAST(r AS TEXT) || '|' || CAST(f AS TEXT) || '|' || CAST(m AS TEXT)
+  FROM sw_rfm
+  UNION ALL
+  SELECT
     'definition',
     'big_spenders',
     NULL,
@@ -2043,7 +1767,7 @@ FROM (
       END AS p_amount,
       ROW_NUMBER() OVER (
         PARTITION BY e.user_id, e.event_id
-        ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
+        ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC, COALESCE(CAST(e.loaded_at AS TIMESTAMPNTZ), CAST('1900-01-01 00:00:00' AS TIMESTAMPNTZ)) ASC
       ) AS sw_copy
     FROM {{ ref('cdnow_events') }} AS e
     WHERE
@@ -2084,7 +1808,12 @@ FROM (
 /* segwise:evaluation */
 WITH sw_candidates AS (
   SELECT
-    user_id
+    user_id,
+    new_events,
+    window_edges,
+    changed_users,
+    time_traits,
+    rfm_scores
   FROM (
     WITH sw_rfm_now_events AS (
       SELECT
@@ -2201,280 +1930,37 @@ WITH sw_candidates AS (
           ELSE 'needs_attention'
         END AS tier
       FROM sw_rfm_now_scores
-    ), sw_rfm_prev_events AS (
-      SELECT
-        user_key,
-        event_name,
-        ts,
-        p_amount
-      FROM (
-        SELECT
-          user_key,
-          event_name,
-          ts,
-          p_amount
-        FROM (
-          SELECT
-            e.user_id AS user_key,
-            e.event_name AS event_name,
-            CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
-            CASE
-              WHEN e.event_name = 'order_completed'
-              AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-              THEN CASE
-                WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
-                THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
-              END
-            END AS p_amount,
-            ROW_NUMBER() OVER (
-              PARTITION BY e.user_id, e.event_id
-              ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
-            ) AS sw_copy
-          FROM (
-            SELECT
-              *
-            FROM {{ ref('cdnow_events') }} AS e
-            WHERE
-              e.event_id IS NULL
-              AND (
-                e.event_name = 'order_completed'
-                AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-                AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
-                AND (
-                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-                )
-              )
-            UNION ALL
-            SELECT
-              *
-            FROM {{ ref('cdnow_events') }} AS e
-            WHERE
-              (
-                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-              )
-              AND NOT e.event_id IS NULL
-              AND EXISTS(
-                SELECT
-                  1
-                FROM {{ ref('cdnow_events') }} AS k
-                WHERE
-                  k.user_id = e.user_id
-                  AND k.event_id = e.event_id
-                  AND (
-                    k.event_name = 'order_completed'
-                    AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-                    AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
-                    AND (
-                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
-                    )
-                  )
-              )
-          ) AS e
-          WHERE
-            (
-              NOT e.user_id IS NULL
-              AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
-            )
-            AND NOT e.event_id IS NULL
-        ) AS d
-        WHERE
-          sw_copy = 1
-        UNION ALL
-        SELECT
-          e.user_id AS user_key,
-          e.event_name AS event_name,
-          CAST(e.occurred_at AS TIMESTAMPNTZ) AS ts,
-          CASE
-            WHEN e.event_name = 'order_completed'
-            AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-            THEN CASE
-              WHEN (REGEXP_INSTR(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount'), '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$') > 0)
-              THEN CAST(JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(e.properties), 'amount') AS DOUBLE)
-            END
-          END AS p_amount
-        FROM (
-          SELECT
-            *
-          FROM {{ ref('cdnow_events') }} AS e
-          WHERE
-            e.event_id IS NULL
-            AND (
-              e.event_name = 'order_completed'
-              AND CAST(e.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-              AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
-              AND (
-                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-              )
-            )
-          UNION ALL
-          SELECT
-            *
-          FROM {{ ref('cdnow_events') }} AS e
-          WHERE
-            (
-              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-            )
-            AND NOT e.event_id IS NULL
-            AND EXISTS(
-              SELECT
-                1
-              FROM {{ ref('cdnow_events') }} AS k
-              WHERE
-                k.user_id = e.user_id
-                AND k.event_id = e.event_id
-                AND (
-                  k.event_name = 'order_completed'
-                  AND CAST(k.occurred_at AS TIMESTAMPNTZ) > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-                  AND CAST(k.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
-                  AND (
-                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
-                  )
-                )
-            )
-        ) AS e
-        WHERE
-          (
-            NOT e.user_id IS NULL
-            AND CAST(e.occurred_at AS TIMESTAMPNTZ) <= {{ sw.prev_as_of }}
-          )
-          AND e.event_id IS NULL
-      ) AS sw_deduplicated
-    ), sw_rfm_prev_totals AS (
-      SELECT
-        CAST(user_key AS VARCHAR) AS user_id,
-        MAX(ts) AS last_ts,
-        COUNT(*) AS frequency,
-        COALESCE(SUM(p_amount), 0) AS monetary
-      FROM sw_rfm_prev_events
-      WHERE
-        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
-      GROUP BY
-        user_key
-    ), sw_rfm_prev_days AS (
-      SELECT
-        user_id,
-        CAST(FLOOR(
-          CAST(DATEDIFF(MICROSECOND, last_ts, {{ sw.prev_as_of }}) AS DOUBLE) / 86400000000
-        ) AS BIGINT) AS recency_days,
-        frequency,
-        monetary
-      FROM sw_rfm_prev_totals
-    ), sw_rfm_prev_ranks AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
-        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
-        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
-        COUNT(*) OVER () AS n
-      FROM sw_rfm_prev_days
-    ), sw_rfm_prev_scores AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(CAST(5 * (
-            r_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE)) > 5
-          THEN 5
-          ELSE 1 + FLOOR(CAST(5 * (
-            r_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE))
-        END AS r,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(CAST(5 * (
-            f_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE)) > 5
-          THEN 5
-          ELSE 1 + FLOOR(CAST(5 * (
-            f_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE))
-        END AS f,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(CAST(5 * (
-            m_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE)) > 5
-          THEN 5
-          ELSE 1 + FLOOR(CAST(5 * (
-            m_rank - 1
-          ) AS DOUBLE) / CAST((
-            n - 1
-          ) AS DOUBLE))
-        END AS m
-      FROM sw_rfm_prev_ranks
-    ), sw_rfm_prev AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        r,
-        f,
-        m,
-        CASE
-          WHEN r >= 4 AND f >= 4
-          THEN 'champions'
-          WHEN r >= 3 AND f >= 4
-          THEN 'loyal'
-          WHEN r >= 4 AND f BETWEEN 2 AND 3
-          THEN 'potential_loyalist'
-          WHEN r = 5 AND f = 1
-          THEN 'new_customer'
-          WHEN r <= 2 AND f >= 3
-          THEN 'at_risk'
-          WHEN r <= 2 AND f <= 2
-          THEN 'hibernating'
-          ELSE 'needs_attention'
-        END AS tier
-      FROM sw_rfm_prev_scores
     ), sw_rfm_changed AS (
       SELECT
         COALESCE(n.user_id, p.user_id) AS user_id
       FROM sw_rfm_now AS n
-      FULL JOIN sw_rfm_prev AS p
+      FULL JOIN {{ segwise.state_relation('segwise_rfm_state') }} AS p
         ON n.user_id = p.user_id
       WHERE
         n.user_id IS NULL
         OR p.user_id IS NULL
-        OR n.recency_days <> p.recency_days
-        OR n.frequency <> p.frequency
-        OR n.monetary <> p.monetary
-        OR n.r <> p.r
-        OR n.f <> p.f
-        OR n.m <> p.m
+        OR CAST(n.recency_days AS VARCHAR) || '|' || CAST(n.frequency AS VARCHAR) || '|' || CAST(n.monetary AS VARCHAR) || '|' || CAST(n.r AS VARCHAR) || '|' || CAST(n.f AS VARCHAR) || '|' || CAST(n.m AS VARCHAR) <> p.rfm
     )
     SELECT
-      e.user_id AS user_id
-    FROM {{ segwise.state_relation('segwise_event_store') }} AS e
-    WHERE
-      NOT e.user_id IS NULL
-      AND (
-        (
-          e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
-        )
-        OR e.loaded_at > {{ sw.loaded_after }}
-        OR (
-          e.event_name = 'order_completed'
+      user_id,
+      MAX(new_events) AS new_events,
+      MAX(window_edges) AS window_edges,
+      MAX(changed_users) AS changed_users,
+      MAX(time_traits) AS time_traits,
+      MAX(rfm_scores) AS rfm_scores
+    FROM (
+      SELECT
+        e.user_id AS user_id,
+        CASE
+          WHEN (
+            e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
+          )
+          OR e.loaded_at > {{ sw.loaded_after }}
+          THEN 1
+          ELSE 0
+        END AS new_events,
+        CASE
+          WHEN e.event_name = 'order_completed'
           AND (
             (
               e.ts > {{ sw.prev_as_of }} - INTERVAL '90 DAY'
@@ -2505,18 +1991,77 @@ WITH sw_candidates AS (
               AND e.ts <= {{ sw.as_of }} - INTERVAL '365 DAY'
             )
           )
+          THEN 1
+          ELSE 0
+        END AS window_edges,
+        0 AS changed_users,
+        0 AS time_traits,
+        0 AS rfm_scores
+      FROM {{ segwise.state_relation('segwise_event_store') }} AS e
+      WHERE
+        NOT e.user_id IS NULL
+        AND (
+          (
+            e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
+          )
+          OR e.loaded_at > {{ sw.loaded_after }}
+          OR (
+            e.event_name = 'order_completed'
+            AND (
+              (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '90 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '90 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '91 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '91 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '180 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '180 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '182 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '182 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '273 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '273 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '364 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '364 DAY'
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '365 DAY'
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '365 DAY'
+              )
+            )
+          )
         )
-      )
-    UNION
-    SELECT
-      CAST(u.user_id AS VARCHAR) AS user_id
-    FROM {{ ref('cdnow_users') }} AS u
-    WHERE
-      NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
-    UNION
-    SELECT
+      UNION ALL
+      SELECT
+        CAST(u.user_id AS VARCHAR) AS user_id,
+        0 AS new_events,
+        0 AS window_edges,
+        CASE WHEN u.updated_at > {{ sw.updated_after }} THEN 1 ELSE 0 END AS changed_users,
+        0 AS time_traits,
+        0 AS rfm_scores
+      FROM {{ ref('cdnow_users') }} AS u
+      WHERE
+        NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
+      UNION ALL
+      SELECT
+        user_id,
+        0 AS new_events,
+        0 AS window_edges,
+        0 AS changed_users,
+        0 AS time_traits,
+        1 AS rfm_scores
+      FROM sw_rfm_changed
+    ) AS sw_reasons
+    GROUP BY
       user_id
-    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -2912,6 +2457,48 @@ FROM (
     NOT label IS NULL
   UNION ALL
   SELECT
+    'reason',
+    'new_events',
+    NULL,
+    CAST(COALESCE(SUM(new_events), 0) AS VARCHAR)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'window_edges',
+    NULL,
+    CAST(COALESCE(SUM(window_edges), 0) AS VARCHAR)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'changed_users',
+    NULL,
+    CAST(COALESCE(SUM(changed_users), 0) AS VARCHAR)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'time_traits',
+    NULL,
+    CAST(COALESCE(SUM(time_traits), 0) AS VARCHAR)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'rfm_scores',
+    NULL,
+    CAST(COALESCE(SUM(rfm_scores), 0) AS VARCHAR)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'rfm',
+    NULL,
+    user_id,
+    CAST(recency_days AS VARCHAR) || '|' || CAST(frequency AS VARCHAR) || '|' || CAST(monetary AS VARCHAR) || '|' || CAST(r AS VARCHAR) || '|' || CAST(f AS VARCHAR) || '|' || CAST(m AS VARCHAR)
+  FROM sw_rfm
+  UNION ALL
+  SELECT
     'definition',
     'big_spenders',
     NULL,
@@ -3031,7 +2618,10 @@ FROM (
           THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
         END
       END AS p_amount,
-      ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
+      ROW_NUMBER() OVER (
+        PARTITION BY e.user_id, e.event_id
+        ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC, COALESCE(CAST(e.loaded_at AS TIMESTAMP), CAST('1900-01-01 00:00:00' AS TIMESTAMP)) ASC
+      ) AS sw_copy
     FROM {{ ref('cdnow_events') }} AS e
     WHERE
       (
@@ -3074,7 +2664,12 @@ FROM (
 /* segwise:evaluation */
 WITH sw_candidates AS (
   SELECT
-    user_id
+    user_id,
+    new_events,
+    window_edges,
+    changed_users,
+    time_traits,
+    rfm_scores
   FROM (
     WITH sw_rfm_now_events AS (
       SELECT
@@ -3193,281 +2788,37 @@ WITH sw_candidates AS (
           ELSE 'needs_attention'
         END AS tier
       FROM sw_rfm_now_scores
-    ), sw_rfm_prev_events AS (
-      SELECT
-        user_key,
-        event_name,
-        ts,
-        p_amount
-      FROM (
-        SELECT
-          user_key,
-          event_name,
-          ts,
-          p_amount
-        FROM (
-          SELECT
-            e.user_id AS user_key,
-            e.event_name AS event_name,
-            CAST(e.occurred_at AS TIMESTAMP) AS ts,
-            CASE
-              WHEN e.event_name = 'order_completed'
-              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-              THEN CASE
-                WHEN REGEXP_CONTAINS(
-                  JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
-                  '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
-                )
-                THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
-              END
-            END AS p_amount,
-            ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
-          FROM (
-            SELECT
-              *
-            FROM {{ ref('cdnow_events') }} AS e
-            WHERE
-              e.event_id IS NULL
-              AND (
-                e.event_name = 'order_completed'
-                AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-                AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-                AND (
-                  e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-                )
-              )
-            UNION ALL
-            SELECT
-              *
-            FROM {{ ref('cdnow_events') }} AS e
-            WHERE
-              (
-                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-              )
-              AND NOT e.event_id IS NULL
-              AND EXISTS(
-                SELECT
-                  1
-                FROM {{ ref('cdnow_events') }} AS k
-                WHERE
-                  k.user_id = e.user_id
-                  AND k.event_id = e.event_id
-                  AND (
-                    k.event_name = 'order_completed'
-                    AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-                    AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-                    AND (
-                      k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
-                    )
-                  )
-              )
-          ) AS e
-          WHERE
-            (
-              NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-            )
-            AND NOT e.event_id IS NULL
-        ) AS d
-        WHERE
-          sw_copy = 1
-        UNION ALL
-        SELECT
-          e.user_id AS user_key,
-          e.event_name AS event_name,
-          CAST(e.occurred_at AS TIMESTAMP) AS ts,
-          CASE
-            WHEN e.event_name = 'order_completed'
-            AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-            THEN CASE
-              WHEN REGEXP_CONTAINS(
-                JSON_EXTRACT_SCALAR(e.properties, '$.amount'),
-                '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$'
-              )
-              THEN CAST(JSON_EXTRACT_SCALAR(e.properties, '$.amount') AS FLOAT64)
-            END
-          END AS p_amount
-        FROM (
-          SELECT
-            *
-          FROM {{ ref('cdnow_events') }} AS e
-          WHERE
-            e.event_id IS NULL
-            AND (
-              e.event_name = 'order_completed'
-              AND CAST(e.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-              AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-              AND (
-                e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-              )
-            )
-          UNION ALL
-          SELECT
-            *
-          FROM {{ ref('cdnow_events') }} AS e
-          WHERE
-            (
-              e.loaded_at IS NULL OR e.loaded_at <= {{ sw.loaded_after }}
-            )
-            AND NOT e.event_id IS NULL
-            AND EXISTS(
-              SELECT
-                1
-              FROM {{ ref('cdnow_events') }} AS k
-              WHERE
-                k.user_id = e.user_id
-                AND k.event_id = e.event_id
-                AND (
-                  k.event_name = 'order_completed'
-                  AND CAST(k.occurred_at AS TIMESTAMP) > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-                  AND CAST(k.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-                  AND (
-                    k.loaded_at IS NULL OR k.loaded_at <= {{ sw.loaded_after }}
-                  )
-                )
-            )
-        ) AS e
-        WHERE
-          (
-            NOT e.user_id IS NULL AND CAST(e.occurred_at AS TIMESTAMP) <= {{ sw.prev_as_of }}
-          )
-          AND e.event_id IS NULL
-      ) AS sw_deduplicated
-    ), sw_rfm_prev_totals AS (
-      SELECT
-        CAST(user_key AS STRING) AS user_id,
-        MAX(ts) AS last_ts,
-        COUNT(*) AS frequency,
-        COALESCE(SUM(p_amount), 0) AS monetary
-      FROM sw_rfm_prev_events
-      WHERE
-        event_name = 'order_completed' AND ts > {{ sw.prev_as_of }} - INTERVAL '365' DAY
-      GROUP BY
-        user_key
-    ), sw_rfm_prev_days AS (
-      SELECT
-        user_id,
-        CAST(FLOOR(
-          CAST(TIMESTAMP_DIFF({{ sw.prev_as_of }}, last_ts, MICROSECOND) AS FLOAT64) / 86400000000
-        ) AS INT64) AS recency_days,
-        frequency,
-        monetary
-      FROM sw_rfm_prev_totals
-    ), sw_rfm_prev_ranks AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        RANK() OVER (ORDER BY recency_days DESC) AS r_rank,
-        RANK() OVER (ORDER BY frequency ASC) AS f_rank,
-        RANK() OVER (ORDER BY monetary ASC) AS m_rank,
-        COUNT(*) OVER () AS n
-      FROM sw_rfm_prev_days
-    ), sw_rfm_prev_scores AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(CAST(5 * (
-            r_rank - 1
-          ) AS FLOAT64) / CAST((
-            n - 1
-          ) AS FLOAT64)) > 5
-          THEN 5
-          ELSE 1 + FLOOR(CAST(5 * (
-            r_rank - 1
-          ) AS FLOAT64) / CAST((
-            n - 1
-          ) AS FLOAT64))
-        END AS r,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(CAST(5 * (
-            f_rank - 1
-          ) AS FLOAT64) / CAST((
-            n - 1
-          ) AS FLOAT64)) > 5
-          THEN 5
-          ELSE 1 + FLOOR(CAST(5 * (
-            f_rank - 1
-          ) AS FLOAT64) / CAST((
-            n - 1
-          ) AS FLOAT64))
-        END AS f,
-        CASE
-          WHEN n = 1
-          THEN 5
-          WHEN 1 + FLOOR(CAST(5 * (
-            m_rank - 1
-          ) AS FLOAT64) / CAST((
-            n - 1
-          ) AS FLOAT64)) > 5
-          THEN 5
-          ELSE 1 + FLOOR(CAST(5 * (
-            m_rank - 1
-          ) AS FLOAT64) / CAST((
-            n - 1
-          ) AS FLOAT64))
-        END AS m
-      FROM sw_rfm_prev_ranks
-    ), sw_rfm_prev AS (
-      SELECT
-        user_id,
-        recency_days,
-        frequency,
-        monetary,
-        r,
-        f,
-        m,
-        CASE
-          WHEN r >= 4 AND f >= 4
-          THEN 'champions'
-          WHEN r >= 3 AND f >= 4
-          THEN 'loyal'
-          WHEN r >= 4 AND f BETWEEN 2 AND 3
-          THEN 'potential_loyalist'
-          WHEN r = 5 AND f = 1
-          THEN 'new_customer'
-          WHEN r <= 2 AND f >= 3
-          THEN 'at_risk'
-          WHEN r <= 2 AND f <= 2
-          THEN 'hibernating'
-          ELSE 'needs_attention'
-        END AS tier
-      FROM sw_rfm_prev_scores
     ), sw_rfm_changed AS (
       SELECT
         COALESCE(n.user_id, p.user_id) AS user_id
       FROM sw_rfm_now AS n
-      FULL JOIN sw_rfm_prev AS p
+      FULL JOIN {{ segwise.state_relation('segwise_rfm_state') }} AS p
         ON n.user_id = p.user_id
       WHERE
         n.user_id IS NULL
         OR p.user_id IS NULL
-        OR n.recency_days <> p.recency_days
-        OR n.frequency <> p.frequency
-        OR n.monetary <> p.monetary
-        OR n.r <> p.r
-        OR n.f <> p.f
-        OR n.m <> p.m
+        OR CAST(n.recency_days AS STRING) || '|' || CAST(n.frequency AS STRING) || '|' || CAST(n.monetary AS STRING) || '|' || CAST(n.r AS STRING) || '|' || CAST(n.f AS STRING) || '|' || CAST(n.m AS STRING) <> p.rfm
     )
     SELECT
-      e.user_id AS user_id
-    FROM {{ segwise.state_relation('segwise_event_store') }} AS e
-    WHERE
-      NOT e.user_id IS NULL
-      AND (
-        (
-          e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
-        )
-        OR e.loaded_at > {{ sw.loaded_after }}
-        OR (
-          e.event_name = 'order_completed'
+      user_id,
+      MAX(new_events) AS new_events,
+      MAX(window_edges) AS window_edges,
+      MAX(changed_users) AS changed_users,
+      MAX(time_traits) AS time_traits,
+      MAX(rfm_scores) AS rfm_scores
+    FROM (
+      SELECT
+        e.user_id AS user_id,
+        CASE
+          WHEN (
+            e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
+          )
+          OR e.loaded_at > {{ sw.loaded_after }}
+          THEN 1
+          ELSE 0
+        END AS new_events,
+        CASE
+          WHEN e.event_name = 'order_completed'
           AND (
             (
               e.ts > {{ sw.prev_as_of }} - INTERVAL '90' DAY
@@ -3498,18 +2849,77 @@ WITH sw_candidates AS (
               AND e.ts <= {{ sw.as_of }} - INTERVAL '365' DAY
             )
           )
+          THEN 1
+          ELSE 0
+        END AS window_edges,
+        0 AS changed_users,
+        0 AS time_traits,
+        0 AS rfm_scores
+      FROM {{ segwise.state_relation('segwise_event_store') }} AS e
+      WHERE
+        NOT e.user_id IS NULL
+        AND (
+          (
+            e.ts > {{ sw.prev_as_of }} AND e.ts <= {{ sw.as_of }}
+          )
+          OR e.loaded_at > {{ sw.loaded_after }}
+          OR (
+            e.event_name = 'order_completed'
+            AND (
+              (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '90' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '90' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '91' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '91' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '180' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '180' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '182' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '182' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '273' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '273' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '364' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '364' DAY
+              )
+              OR (
+                e.ts > {{ sw.prev_as_of }} - INTERVAL '365' DAY
+                AND e.ts <= {{ sw.as_of }} - INTERVAL '365' DAY
+              )
+            )
+          )
         )
-      )
-    UNION DISTINCT
-    SELECT
-      CAST(u.user_id AS STRING) AS user_id
-    FROM {{ ref('cdnow_users') }} AS u
-    WHERE
-      NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
-    UNION DISTINCT
-    SELECT
+      UNION ALL
+      SELECT
+        CAST(u.user_id AS STRING) AS user_id,
+        0 AS new_events,
+        0 AS window_edges,
+        CASE WHEN u.updated_at > {{ sw.updated_after }} THEN 1 ELSE 0 END AS changed_users,
+        0 AS time_traits,
+        0 AS rfm_scores
+      FROM {{ ref('cdnow_users') }} AS u
+      WHERE
+        NOT u.user_id IS NULL AND u.updated_at > {{ sw.updated_after }}
+      UNION ALL
+      SELECT
+        user_id,
+        0 AS new_events,
+        0 AS window_edges,
+        0 AS changed_users,
+        0 AS time_traits,
+        1 AS rfm_scores
+      FROM sw_rfm_changed
+    ) AS sw_reasons
+    GROUP BY
       user_id
-    FROM sw_rfm_changed
   ) AS c
   WHERE
     {{ sw.incremental_sql }}
@@ -3905,6 +3315,48 @@ FROM (
   ) AS g
   WHERE
     NOT label IS NULL
+  UNION ALL
+  SELECT
+    'reason',
+    'new_events',
+    NULL,
+    CAST(COALESCE(SUM(new_events), 0) AS STRING)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'window_edges',
+    NULL,
+    CAST(COALESCE(SUM(window_edges), 0) AS STRING)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'changed_users',
+    NULL,
+    CAST(COALESCE(SUM(changed_users), 0) AS STRING)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'time_traits',
+    NULL,
+    CAST(COALESCE(SUM(time_traits), 0) AS STRING)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'reason',
+    'rfm_scores',
+    NULL,
+    CAST(COALESCE(SUM(rfm_scores), 0) AS STRING)
+  FROM sw_candidates
+  UNION ALL
+  SELECT
+    'rfm',
+    NULL,
+    user_id,
+    CAST(recency_days AS STRING) || '|' || CAST(frequency AS STRING) || '|' || CAST(monetary AS STRING) || '|' || CAST(r AS STRING) || '|' || CAST(f AS STRING) || '|' || CAST(m AS STRING)
+  FROM sw_rfm
   UNION ALL
   SELECT
     'definition',
