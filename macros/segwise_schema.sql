@@ -20,7 +20,7 @@
     'segwise_runs': [('as_of', t), ('mode', s), ('reevaluated_users', b), ('max_loaded_at', t), ('max_updated_at', t), ('segments', b), ('started_at', t), ('why', s), ('new_event_users', b), ('window_edge_users', b), ('changed_users', b), ('time_trait_users', b), ('rfm_users', b), ('store', s), ('store_rows_added', b), ('changes', b)],
     'segwise_segments': [('segment', s), ('definition_hash', s), ('evaluated_at', t)],
     'segwise_event_store_state': [('spec', s), ('max_loaded_at', t), ('built_at', t), ('as_of', t)],
-    'segwise_rfm_state': [('user_id', s), ('rfm', s)],
+    'segwise_rfm_state': [('user_id', s), ('rfm', s), ('monetary', s)],
   } -%}
   {%- if name not in tables -%}
     {{ exceptions.raise_compiler_error("segwise: no state table named " ~ name) }}

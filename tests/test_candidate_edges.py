@@ -13,11 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlglot import exp
 
 from segwise.sql import literals
-from segwise.sql.candidates import Watermarks, candidates_query
+from segwise.sql.candidates import Watermarks, candidates_query, rfm_text
 from segwise.sql.dialects import get_target
 from segwise.sql.query import compile_membership
+from segwise.sql.rfm import rfm_ctes, rfm_events_cte
+from segwise.sql.staging import col
 from tests.reference.strategies import TEST_CONFIG_JSON
 from tests.support.engines import DuckEngine
 from tests.support.projects import project_from_dicts
@@ -216,3 +219,41 @@ def test_edge_makes_a_candidate(label: str, rule: dict[str, Any], step: timedelt
     chosen = {row[0] for row in engine.query(target.sql(query))}
     assert "subject" in chosen
     assert "bystander" not in chosen
+
+
+def test_rfm_candidates_are_the_buyers_whose_values_moved_not_float_noise() -> None:
+    """The previous run's RFM values (segwise_rfm_state) against this run's: a monetary sum
+    that differs in its last bits (engines add doubles in no fixed order) is the same value;
+    one that differs by a real amount makes a candidate, and so do changed scores."""
+    config = {**TEST_CONFIG_JSON, "sources": {**TEST_CONFIG_JSON["sources"]}}
+    config["sources"]["users"] = {**config["sources"]["users"], "updated_at": "updated_at"}
+    project = project_from_dicts(config, [{"name": "champions", "rule": {"rfm": {"tier": "champions"}}}])
+    engine = DuckEngine()
+    buyers = ["noisy", "moved", "steady"]
+    events = [ev(b, "order_completed", T1 - (i + 1) * H, amount=0.1 * (i + 1)) for i, b in enumerate(buyers)]
+    load_tables(engine, config, [], events)
+    target = get_target("duckdb")
+    t = literals.timestamp(target, T1)
+    now = exp.select(
+        col("user_id"), exp.alias_(rfm_text(target), "rfm"), exp.alias_(col("monetary"), "monetary")
+    ).from_("sw_rfm")
+    now = now.with_("sw_rfm_events", as_=rfm_events_cte(target, project.config, exp.to_table("events"), t))
+    for name, cte in rfm_ctes(target, project.config.rfm, "sw_rfm_events", t):
+        now = now.with_(name, as_=cte)
+    values = {row[0]: row[1:] for row in engine.query(target.sql(now))}
+    assert set(values) == set(buyers)
+    kept = {
+        "noisy": (values["noisy"][0], repr(values["noisy"][1] * (1 + 1e-15))),  # the last bits
+        "moved": (values["moved"][0], repr(values["moved"][1] + 0.01)),  # a real amount
+        "steady": (values["steady"][0], repr(values["steady"][1])),
+    }
+    engine.execute("CREATE TABLE rfm_state (user_id VARCHAR, rfm VARCHAR, monetary VARCHAR)")
+    for user_id, (text, money) in kept.items():
+        engine.execute(f"INSERT INTO rfm_state VALUES ('{user_id}', '{text}', '{money}')")
+    marks = Watermarks(prev_as_of=t, loaded_after=literals.timestamp(target, OLD), updated_after=t)
+    query = candidates_query(
+        project, ["champions"], "duckdb", literals.timestamp(target, T1 + S), marks, rfm_state=exp.to_table("rfm_state")
+    )
+    assert {row[0] for row in engine.query(target.sql(query))} == {"moved"}
+    engine.execute("UPDATE rfm_state SET rfm = rfm || 'x' WHERE user_id = 'steady'")  # a score moved
+    assert {row[0] for row in engine.query(target.sql(query))} == {"moved", "steady"}

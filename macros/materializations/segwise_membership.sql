@@ -243,7 +243,7 @@ where x.change <> 'rehash' or ch.segment is not null
   {#- every buyer's RFM values, which the next run compares with -#}
   {%- set f = segwise.state_relation('segwise_rfm_state') -%}
   {%- do statements.append("delete from " ~ f ~ " where 1 = 1") -%}
-  {%- do statements.append("insert into " ~ f ~ " (user_id, rfm) select user_id, value from " ~ staged ~ " where kind = 'rfm'") -%}
+  {%- do statements.append("insert into " ~ f ~ " (user_id, rfm, monetary) select user_id, value, name from " ~ staged ~ " where kind = 'rfm'") -%}
   {%- do statements.append("delete from " ~ s ~ " where 1 = 1") -%}
   {%- do statements.append("insert into " ~ s ~ " (segment, definition_hash, evaluated_at) select name, value, " ~ t ~ " from " ~ staged ~ " where kind = 'definition'") -%}
   {{ return(statements) }}

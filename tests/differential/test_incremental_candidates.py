@@ -130,7 +130,8 @@ def _rfm_state(engine: Engine, project: Any, as_of: datetime) -> exp.Table:
     target = get_target(engine.dialect)
     config = project.config
     t = literals.timestamp(target, as_of)
-    query = exp.select(col("user_id"), exp.alias_(rfm_text(target), "rfm")).from_("sw_rfm")
+    money = exp.alias_(target.cast(col("monetary"), "text"), "monetary")
+    query = exp.select(col("user_id"), exp.alias_(rfm_text(target), "rfm"), money).from_("sw_rfm")
     query = query.with_("sw_rfm_events", as_=rfm_events_cte(target, config, direct()(config.events.relation), t))
     for name, cte in rfm_ctes(target, config.rfm, "sw_rfm_events", t):
         query = query.with_(name, as_=cte)

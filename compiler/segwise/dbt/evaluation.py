@@ -8,7 +8,7 @@ Its rows, `(kind, name, user_id, value)`:
     definition  segment, -         value = the segment's definition hash
     evaluated   users, -           value = how many users were evaluated
     watermark   loaded_at/updated_at   value = the largest value this run saw
-    rfm         -, user            value = the user's RFM values (segwise_rfm_state)
+    rfm         monetary, user     value = the user's other RFM values (segwise_rfm_state)
     reason      reason, -          value = how many candidates it found (incremental runs)
 
 Events are read from the event store (segwise.sql.event_store), which the materialization
@@ -104,7 +104,8 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
             _row("reason", literals.string(reason), exp.Null(), count).from_(table("sw_candidates"), copy=False)
         )
     if ev.plan.uses_rfm:  # every buyer's values, for the next run to compare with
-        parts.append(_row("rfm", exp.Null(), col("user_id"), rfm_text(target)).from_(table("sw_rfm"), copy=False))
+        money = target.cast(col("monetary"), "text")
+        parts.append(_row("rfm", money, col("user_id"), rfm_text(target)).from_(table("sw_rfm"), copy=False))
     for name in names:
         parts.append(_row("definition", literals.string(name), exp.Null(), literals.string(hashes[name])))
     parts.append(

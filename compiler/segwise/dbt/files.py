@@ -215,7 +215,8 @@ def schema_yaml(project: Project) -> str:
     segments = sorted(project.segments)
     models = [_state_model(table, segments) for table in STATE_TABLES.values() if table.documented]
     models.append(json.loads(json.dumps(DEFINITIONS_MODEL)))
-    models += [_state_model(table, segments) for table in STATE_TABLES.values() if not table.documented]
+    # a table without a model of its own has no node to describe: dbt would warn on every run
+    models += [_state_model(t, segments) for t in STATE_TABLES.values() if not t.documented and t.model]
     prefix = project.config.model_prefix
     for model in models:
         model["name"] = f"{prefix}{model['name']}"

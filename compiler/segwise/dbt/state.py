@@ -169,7 +169,8 @@ STATE_TABLES: dict[str, StateTable] = {
             "Every buyer's RFM values at the last run, which the next run compares with to find whose scores moved.",
             (
                 Column("user_id", "string", "User id."),
-                Column("rfm", "string", "recency_days|frequency|monetary|r|f|m as text."),
+                Column("rfm", "string", "recency_days|frequency|r|f|m as text."),
+                Column("monetary", "string", "The monetary value as text (compared with a tolerance)."),
             ),
             documented=False,
             model=False,

@@ -113,7 +113,8 @@ def store_rows(
     )
     if new is not None:
         where = exp.and_(where, new)
-    return deduplicated(target, config, columns, exp.alias_(resolve(ev.relation), "e", table=True), where, ts)
+    source = exp.alias_(resolve(ev.relation), "e", table=True)
+    return deduplicated(target, config, columns, source, where, ts, first_loaded=True)
 
 
 def new_events(target: Target, project: Project, loaded_after: exp.Expr, new_since: exp.Expr) -> exp.Expr:

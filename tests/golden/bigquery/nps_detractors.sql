@@ -37,10 +37,7 @@ WITH sw_users AS (
           WHEN e.event_name = 'survey_completed'
           THEN JSON_EXTRACT_SCALAR(e.properties, '$.survey_id')
         END AS p_survey_id,
-        ROW_NUMBER() OVER (
-          PARTITION BY e.user_id, e.event_id
-          ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC, COALESCE(CAST(e.loaded_at AS TIMESTAMP), CAST('1900-01-01 00:00:00' AS TIMESTAMP)) ASC
-        ) AS sw_copy
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
       FROM demo_events AS e
       WHERE
         (

@@ -19,10 +19,7 @@ WITH sw_users AS (
         e.user_id AS user_key,
         e.event_name AS event_name,
         CAST(e.occurred_at AS TIMESTAMP) AS ts,
-        ROW_NUMBER() OVER (
-          PARTITION BY e.user_id, e.event_id
-          ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC, COALESCE(CAST(e.loaded_at AS TIMESTAMP), CAST('1900-01-01 00:00:00' AS TIMESTAMP)) ASC
-        ) AS sw_copy
+        ROW_NUMBER() OVER (PARTITION BY e.user_id, e.event_id ORDER BY CAST(e.occurred_at AS TIMESTAMP) ASC) AS sw_copy
       FROM demo_events AS e
       WHERE
         (

@@ -31,7 +31,7 @@ WITH sw_users AS (
         END AS p_amount,
         ROW_NUMBER() OVER (
           PARTITION BY e.user_id, e.event_id
-          ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC, COALESCE(CAST(e.loaded_at AS TIMESTAMPNTZ), CAST('1900-01-01 00:00:00' AS TIMESTAMPNTZ)) ASC
+          ORDER BY CAST(e.occurred_at AS TIMESTAMPNTZ) ASC
         ) AS sw_copy
       FROM demo_events AS e
       WHERE

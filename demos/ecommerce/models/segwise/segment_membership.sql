@@ -253,7 +253,12 @@ WITH sw_candidates AS (
       WHERE
         n.user_id IS NULL
         OR p.user_id IS NULL
-        OR CAST(n.recency_days AS TEXT) || '|' || CAST(n.frequency AS TEXT) || '|' || CAST(n.monetary AS TEXT) || '|' || CAST(n.r AS TEXT) || '|' || CAST(n.f AS TEXT) || '|' || CAST(n.m AS TEXT) <> p.rfm
+        OR CAST(n.recency_days AS TEXT) || '|' || CAST(n.frequency AS TEXT) || '|' || CAST(n.r AS TEXT) || '|' || CAST(n.f AS TEXT) || '|' || CAST(n.m AS TEXT) <> p.rfm
+        OR ABS(n.monetary - CAST(p.monetary AS DOUBLE)) > 1e-09 * CASE
+          WHEN ABS(n.monetary) IS NULL OR ABS(CAST(p.monetary AS DOUBLE)) IS NULL
+          THEN NULL
+          ELSE GREATEST(ABS(n.monetary), ABS(CAST(p.monetary AS DOUBLE)))
+        END
     )
     SELECT
       user_id,
@@ -1502,9 +1507,9 @@ FROM (
   UNION ALL
   SELECT
     'rfm',
-    NULL,
+    CAST(monetary AS TEXT),
     user_id,
-    CAST(recency_days AS TEXT) || '|' || CAST(frequency AS TEXT) || '|' || CAST(monetary AS TEXT) || '|' || CAST(r AS TEXT) || '|' || CAST(f AS TEXT) || '|' || CAST(m AS TEXT)
+    CAST(recency_days AS TEXT) || '|' || CAST(frequency AS TEXT) || '|' || CAST(r AS TEXT) || '|' || CAST(f AS TEXT) || '|' || CAST(m AS TEXT)
   FROM sw_rfm
   UNION ALL
   SELECT
@@ -1944,7 +1949,8 @@ WITH sw_candidates AS (
       WHERE
         n.user_id IS NULL
         OR p.user_id IS NULL
-        OR CAST(n.recency_days AS TEXT) || '|' || CAST(n.frequency AS TEXT) || '|' || CAST(n.monetary AS TEXT) || '|' || CAST(n.r AS TEXT) || '|' || CAST(n.f AS TEXT) || '|' || CAST(n.m AS TEXT) <> p.rfm
+        OR CAST(n.recency_days AS TEXT) || '|' || CAST(n.frequency AS TEXT) || '|' || CAST(n.r AS TEXT) || '|' || CAST(n.f AS TEXT) || '|' || CAST(n.m AS TEXT) <> p.rfm
+        OR ABS(n.monetary - CAST(p.monetary AS DOUBLE PRECISION)) > 1e-09 * GREATEST(ABS(n.monetary), ABS(CAST(p.monetary AS DOUBLE PRECISION)))
     )
     SELECT
       user_id,
@@ -3231,9 +3237,9 @@ FROM (
   UNION ALL
   SELECT
     'rfm',
-    NULL,
+    CAST(monetary AS TEXT),
     user_id,
-    CAST(recency_days AS TEXT) || '|' || CAST(frequency AS TEXT) || '|' || CAST(monetary AS TEXT) || '|' || CAST(r AS TEXT) || '|' || CAST(f AS TEXT) || '|' || CAST(m AS TEXT)
+    CAST(recency_days AS TEXT) || '|' || CAST(frequency AS TEXT) || '|' || CAST(r AS TEXT) || '|' || CAST(f AS TEXT) || '|' || CAST(m AS TEXT)
   FROM sw_rfm
   UNION ALL
   SELECT
@@ -3659,7 +3665,8 @@ WITH sw_candidates AS (
       WHERE
         n.user_id IS NULL
         OR p.user_id IS NULL
-        OR CAST(n.recency_days AS VARCHAR) || '|' || CAST(n.frequency AS VARCHAR) || '|' || CAST(n.monetary AS VARCHAR) || '|' || CAST(n.r AS VARCHAR) || '|' || CAST(n.f AS VARCHAR) || '|' || CAST(n.m AS VARCHAR) <> p.rfm
+        OR CAST(n.recency_days AS VARCHAR) || '|' || CAST(n.frequency AS VARCHAR) || '|' || CAST(n.r AS VARCHAR) || '|' || CAST(n.f AS VARCHAR) || '|' || CAST(n.m AS VARCHAR) <> p.rfm
+        OR ABS(n.monetary - CAST(p.monetary AS DOUBLE)) > 1e-09 * GREATEST(ABS(n.monetary), ABS(CAST(p.monetary AS DOUBLE)))
     )
     SELECT
       user_id,
@@ -4909,9 +4916,9 @@ FROM (
   UNION ALL
   SELECT
     'rfm',
-    NULL,
+    CAST(monetary AS VARCHAR),
     user_id,
-    CAST(recency_days AS VARCHAR) || '|' || CAST(frequency AS VARCHAR) || '|' || CAST(monetary AS VARCHAR) || '|' || CAST(r AS VARCHAR) || '|' || CAST(f AS VARCHAR) || '|' || CAST(m AS VARCHAR)
+    CAST(recency_days AS VARCHAR) || '|' || CAST(frequency AS VARCHAR) || '|' || CAST(r AS VARCHAR) || '|' || CAST(f AS VARCHAR) || '|' || CAST(m AS VARCHAR)
   FROM sw_rfm
   UNION ALL
   SELECT
@@ -5351,7 +5358,8 @@ WITH sw_candidates AS (
       WHERE
         n.user_id IS NULL
         OR p.user_id IS NULL
-        OR CAST(n.recency_days AS STRING) || '|' || CAST(n.frequency AS STRING) || '|' || CAST(n.monetary AS STRING) || '|' || CAST(n.r AS STRING) || '|' || CAST(n.f AS STRING) || '|' || CAST(n.m AS STRING) <> p.rfm
+        OR CAST(n.recency_days AS STRING) || '|' || CAST(n.frequency AS STRING) || '|' || CAST(n.r AS STRING) || '|' || CAST(n.f AS STRING) || '|' || CAST(n.m AS STRING) <> p.rfm
+        OR ABS(n.monetary - CAST(p.monetary AS FLOAT64)) > 1e-09 * GREATEST(ABS(n.monetary), ABS(CAST(p.monetary AS FLOAT64)))
     )
     SELECT
       user_id,
@@ -6603,9 +6611,9 @@ FROM (
   UNION ALL
   SELECT
     'rfm',
-    NULL,
+    CAST(monetary AS STRING),
     user_id,
-    CAST(recency_days AS STRING) || '|' || CAST(frequency AS STRING) || '|' || CAST(monetary AS STRING) || '|' || CAST(r AS STRING) || '|' || CAST(f AS STRING) || '|' || CAST(m AS STRING)
+    CAST(recency_days AS STRING) || '|' || CAST(frequency AS STRING) || '|' || CAST(r AS STRING) || '|' || CAST(f AS STRING) || '|' || CAST(m AS STRING)
   FROM sw_rfm
   UNION ALL
   SELECT
