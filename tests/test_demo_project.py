@@ -84,7 +84,14 @@ def test_both_runs_wrote_history_and_the_second_was_incremental(demo: Path) -> N
 
 def test_the_summary_ends_with_the_database_and_next_commands(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     summary.main(["--database", str(demo), "--project", "demos/ecommerce"])
-    tail = capsys.readouterr().out.rstrip().splitlines()[-8:]
+    out = capsys.readouterr().out
+    # what the last run touched, and why (segwise_runs)
+    pattern = r"The run: incremental \(new data and moving windows\), ([\d,]+) of ([\d,]+) users re-evaluated: (.+)"
+    run = re.search(pattern, out)
+    assert run is not None, out
+    evaluated, everyone = (int(n.replace(",", "")) for n in run.group(1, 2))
+    assert 0 < evaluated < everyone and "new events" in run.group(3)
+    tail = out.rstrip().splitlines()[-8:]
     assert tail[0] == f"The database: {demo.resolve()}"
     assert any("segwise preview" in line and f"--as-of {T}" in line for line in tail), tail
     assert any("segwise explain" in line for line in tail) and any("duckdb" in line for line in tail)

@@ -1,0 +1,1 @@
+"""Predictive segments: probabilistic models of repeat purchasing fitted to a purchase history."""
