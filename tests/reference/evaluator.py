@@ -271,33 +271,36 @@ def _event_properties(cfg: _Config, row: Row) -> dict[str, Value]:
 
 
 def _load_events(cfg: _Config, rows: Iterable[Row], as_of: datetime) -> dict[str, list[Event]]:
-    """Events by user: ts <= T, non-null user id, an event id seen twice counts once."""
-    by_user: dict[str, list[Event]] = {}
-    seen_ids: set[tuple[str, Any]] = set()
-    for row in rows:
+    """Events by user: ts <= T, non-null user id; copies of one event id count once, and the
+    kept copy is the one with the earliest timestamp (the first of them in `rows` on a tie).
+    Events keep the order of `rows` among equal timestamps."""
+    chosen: list[tuple[int, str, datetime, Row]] = []  # (position in rows, user, ts, row)
+    kept: dict[tuple[str, str], tuple[int, str, datetime, Row]] = {}
+    for position, row in enumerate(rows):
         user_id = user_id_text(row.get(cfg.event_user_column))
         ts = _coerce("timestamp", row.get(cfg.event_ts_column))
         if user_id is None or not isinstance(ts, datetime) or ts > as_of:
             continue  # null user ids ignored; events with ts > T ignored
-        if cfg.event_id_column is not None:
-            event_id = row.get(cfg.event_id_column)
-            if event_id is not None:
-                key = (user_id, str(event_id))
-                if key in seen_ids:
-                    continue
-                seen_ids.add(key)
-        name = row.get(cfg.event_name_column)
-        by_user.setdefault(user_id, []).append(
-            Event(
-                user_id=user_id,
-                name=None if name is None else str(name),
-                ts=ts,
-                properties=_event_properties(cfg, row),
-            )
-        )
+        event_id = row.get(cfg.event_id_column) if cfg.event_id_column is not None else None
+        if event_id is None:
+            chosen.append((position, user_id, ts, row))
+            continue
+        key = (user_id, str(event_id))
+        if key not in kept or ts < kept[key][2]:
+            kept[key] = (position, user_id, ts, row)
+    by_user: dict[str, list[Event]] = {}
+    for _, user_id, ts, row in sorted([*chosen, *kept.values()], key=lambda c: c[0]):
+        by_user.setdefault(user_id, []).append(_event(cfg, user_id, ts, row))
     for events in by_user.values():
         events.sort(key=lambda event: event.ts)
     return by_user
+
+
+def _event(cfg: _Config, user_id: str, ts: datetime, row: Row) -> Event:
+    name = row.get(cfg.event_name_column)
+    return Event(
+        user_id=user_id, name=None if name is None else str(name), ts=ts, properties=_event_properties(cfg, row)
+    )
 
 
 def _load_traits(cfg: _Config, rows: Iterable[Row]) -> dict[str, dict[str, Value]]:

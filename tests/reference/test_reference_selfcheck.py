@@ -86,6 +86,17 @@ def test_groups_first_match_and_fallback() -> None:
     }
 
 
+def test_a_duplicate_event_id_keeps_its_earliest_copy() -> None:
+    """A re-delivered copy listed later but timed earlier is the one kept: here it moves the
+    event out of the 1-hour window, whatever the order the copies arrived in."""
+    first = {"user_id": "u", "event_name": "app_opened", "occurred_at": datetime(2025, 6, 1, 11, 30), "event_id": "e1"}
+    earlier = dict(first, occurred_at=datetime(2025, 6, 1, 9, 0))
+    segments: Rows = [{"name": "recent", "rule": {"event": "app_opened", "within": "1h"}}]
+    for events in ([first, earlier], [earlier, first]):
+        assert evaluate(CONFIG, segments, [], events, T) == {"recent": {}}
+    assert evaluate(CONFIG, segments, [], [first], T) == {"recent": {"u": None}}
+
+
 @settings(
     max_examples=15,
     deadline=None,
