@@ -36,6 +36,15 @@ def _cell(value: Any, sql_type: str) -> Any:
     return value
 
 
+def _one_type(values: list[Any]) -> bool:
+    """Whether the non-null values share one Python type: DuckDB then reads them as one
+    column type, as it binds them one by one (7 and '7' in one column would not be)."""
+    kinds = {type(v) for v in values if v is not None}
+    if datetime in kinds and any(v is not None and v.tzinfo is not None for v in values):
+        return False  # aware instants: as bound one by one
+    return len(kinds) <= 1
+
+
 class DuckEngine(Engine):
     dialect = "duckdb"
 
@@ -46,12 +55,33 @@ class DuckEngine(Engine):
         ddl = ", ".join(f'"{c}" {t}' for c, t in columns.items())
         self.con.execute(f'DROP TABLE IF EXISTS "{table}"')
         self.con.execute(f'CREATE TABLE "{table}" ({ddl})')
-        if rows:
-            marks = ", ".join("?" for _ in columns)
-            self.con.executemany(
-                f'INSERT INTO "{table}" VALUES ({marks})',
-                [[_cell(r.get(c), t.lower()) for c, t in columns.items()] for r in rows],
-            )
+        if not rows:
+            return
+        cells = {c: [_cell(r.get(c), t.lower()) for r in rows] for c, t in columns.items()}
+        if all(_one_type(values) for values in cells.values()) and self._bulk(table, columns, cells):
+            return
+        marks = ", ".join("?" for _ in columns)
+        self.con.executemany(
+            f'INSERT INTO "{table}" VALUES ({marks})', [list(row) for row in zip(*cells.values(), strict=True)]
+        )
+
+    def _bulk(self, table: str, columns: dict[str, str], cells: dict[str, list[Any]]) -> bool:
+        """Insert the columns in one statement, DuckDB scanning them as arrays: executemany
+        binds row by row (10 s for 45,000 events). False when DuckDB cannot read a column so,
+        the table still empty."""
+        import numpy as np
+
+        name = f"sw_rows_{uuid.uuid4().hex[:8]}"
+        arrays = {f"c{i}": np.array(values, dtype=object) for i, values in enumerate(cells.values())}
+        casts = ", ".join(f"CAST(c{i} AS {t})" for i, t in enumerate(columns.values()))
+        self.con.register(name, arrays)
+        try:
+            self.con.execute(f'INSERT INTO "{table}" SELECT {casts} FROM {name}')
+            return True
+        except duckdb.Error:
+            return False
+        finally:
+            self.con.unregister(name)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
@@ -87,10 +117,14 @@ class PostgresEngine(Engine):
             cur.execute(f'DROP TABLE IF EXISTS "{table}"')
             cur.execute(f'CREATE TABLE "{table}" ({ddl})')
             if rows:
-                marks = ", ".join("%s" for _ in columns)
-                cur.executemany(
-                    f'INSERT INTO "{table}" VALUES ({marks})',
+                from psycopg2.extras import execute_values
+
+                # many rows per INSERT, each value adapted as executemany would
+                execute_values(
+                    cur,
+                    f'INSERT INTO "{table}" VALUES %s',
                     [[_cell(r.get(c), t.lower()) for c, t in columns.items()] for r in rows],
+                    page_size=2000,
                 )
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
