@@ -62,7 +62,7 @@ OLDEST := .venv-dbt-oldest
 $(OLDEST)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(OLDEST)
 	$(OLDEST)/bin/pip install -q --upgrade pip
-	$(OLDEST)/bin/pip install -q 'dbt-core~=1.8.0' 'dbt-duckdb~=1.8.0' 'dbt-postgres~=1.8.0' -e '.[postgres]' \
+	$(OLDEST)/bin/pip install -q 'dbt-core~=1.8.0' 'dbt-duckdb~=1.8.0' 'dbt-postgres~=1.8.0' -e '.[postgres,predict]' \
 	  'pytest>=8,<10' 'pytest-xdist>=3.5,<4' 'hypothesis>=6.100,<7'
 	touch $@
 
