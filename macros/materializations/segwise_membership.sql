@@ -60,20 +60,22 @@
 {% endmaterialization %}
 
 
+{#- The rows of `relation`. -#}
+{% macro count_rows(relation) %}
+  {{ return(run_query("select count(*) from " ~ relation).columns[0].values()[0] | int) }}
+{% endmacro %}
+
+{#- A string literal of `text`, a run's `why`: fixed words and segment names, which validation
+    keeps to identifiers, so the doubling of quotes is a safeguard, not an escape BigQuery needs. -#}
+{% macro text_sql(text) %}
+  {{ return("'" ~ (text | string | replace("'", "''")) ~ "'") }}
+{% endmacro %}
+
 {#- The event store: rebuilt from `rows_sql` (every raw event, deduplicated), or the new
     rows added, where an event id already stored keeps its earliest copy. Every step can be
     repeated: on engines without one transaction around the run (Snowflake, BigQuery), a
     run killed part-way leaves a store the next run completes. The state row goes first on a
     rebuild, so a store being rebuilt is never taken for a complete one. -#}
-{% macro count_rows(relation) %}
-  {{ return(run_query("select count(*) from " ~ relation).columns[0].values()[0] | int) }}
-{% endmacro %}
-
-{#- A string literal of `text` (quotes doubled). -#}
-{% macro text_sql(text) %}
-  {{ return("'" ~ (text | string | replace("'", "''")) ~ "'") }}
-{% endmacro %}
-
 {% macro update_event_store(rows_sql, sw) %}
   {%- set store = segwise.state_relation('segwise_event_store') -%}
   {%- set state = segwise.state_relation('segwise_event_store_state') -%}

@@ -346,26 +346,11 @@ def _rfm_changes_from_state(
         ("sw_rfm_now_events", _rfm_now(target, config, events, as_of, store)),
         *rfm_ctes(target, config.rfm, "sw_rfm_now_events", as_of, name="sw_rfm_now"),
     ]
-    changed = (
-        exp.select(exp.alias_(exp.Coalesce(this=col("user_id", "n"), expressions=[col("user_id", "p")]), "user_id"))
-        .from_(exp.alias_(exp.to_table("sw_rfm_now"), "n", table=True), copy=False)
-        .join(
-            exp.alias_(state.copy(), "p", table=True),
-            on=exp.EQ(this=col("user_id", "n"), expression=col("user_id", "p")),
-            join_type="full",
-            copy=False,
-        )
-        .where(
-            exp.or_(
-                exp.Is(this=col("user_id", "n"), expression=exp.Null()),
-                exp.Is(this=col("user_id", "p"), expression=exp.Null()),
-                exp.NEQ(this=rfm_text(target, "n"), expression=col("rfm", "p")),
-                money_differs(col("monetary", "n"), target.cast(col("monetary", "p"), "double")),
-            ),
-            copy=False,
-        )
-    )
-    return [*ctes, ("sw_rfm_changed", changed)]
+    differs = [
+        exp.NEQ(this=rfm_text(target, "n"), expression=col("rfm", "p")),
+        money_differs(col("monetary", "n"), target.cast(col("monetary", "p"), "double")),
+    ]
+    return [*ctes, ("sw_rfm_changed", _changed_buyers(state.copy(), differs))]
 
 
 def _rfm_changes(
@@ -394,21 +379,23 @@ def _rfm_changes(
         ("sw_rfm_prev_events", rfm_events_cte(target, config, events.copy(), marks.prev_as_of, seen)),
         *rfm_ctes(target, config.rfm, "sw_rfm_prev_events", marks.prev_as_of, name="sw_rfm_prev"),
     ]
-    differs: list[exp.Expr] = [
-        exp.Is(this=col("user_id", "n"), expression=exp.Null()),
-        exp.Is(this=col("user_id", "p"), expression=exp.Null()),
-    ]
-    differs += [exp.NEQ(this=col(c, "n"), expression=col(c, "p")) for c in RFM_EXACT]
+    differs: list[exp.Expr] = [exp.NEQ(this=col(c, "n"), expression=col(c, "p")) for c in RFM_EXACT]
     differs.append(money_differs(col("monetary", "n"), col("monetary", "p")))
-    changed = (
+    return [*ctes, ("sw_rfm_changed", _changed_buyers(exp.to_table("sw_rfm_prev"), differs))]
+
+
+def _changed_buyers(previous: exp.Expr, differs: list[exp.Expr]) -> exp.Select:
+    """The user_id of every buyer in `sw_rfm_now` (aliased n) or `previous` (p) but not both,
+    or in both with one of `differs` holding."""
+    missing = [exp.Is(this=col("user_id", side), expression=exp.Null()) for side in ("n", "p")]
+    return (
         exp.select(exp.alias_(exp.Coalesce(this=col("user_id", "n"), expressions=[col("user_id", "p")]), "user_id"))
         .from_(exp.alias_(exp.to_table("sw_rfm_now"), "n", table=True), copy=False)
         .join(
-            exp.alias_(exp.to_table("sw_rfm_prev"), "p", table=True),
+            exp.alias_(previous, "p", table=True),
             on=exp.EQ(this=col("user_id", "n"), expression=col("user_id", "p")),
             join_type="full",
             copy=False,
         )
-        .where(exp.or_(*differs), copy=False)
+        .where(exp.or_(*missing, *differs), copy=False)
     )
-    return [*ctes, ("sw_rfm_changed", changed)]
