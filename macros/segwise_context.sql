@@ -1,7 +1,10 @@
 {#- What this run is: T, the previous run, the watermarks, and the mode.
 
-    mode  full         first run, --full-refresh, or a definition added, changed or removed
-          incremental  re-evaluate only the candidate users (compiler/segwise/sql/candidates.py)
+    mode  full         first run, --full-refresh, or definitions changed for more than half
+                       of the segments
+          incremental  re-evaluate only the candidate users (compiler/segwise/sql/candidates.py);
+                       after definition changes, the changed segments for every user as well
+                       (sw.widened_segments, sw.widened_groups; docs/incremental.md)
           noop         T equals the last run's T: nothing may change (docs/semantics.md)
 
     A T older than the last run's is an error. Values are returned both as text and as SQL
@@ -56,16 +59,20 @@
 {% macro context() %}
   {%- set as_of = segwise.as_of_text() -%}
   {%- set sw = {'as_of_text': as_of, 'mode': 'full', 'why': 'first run', 'prev_text': none,
-                'loaded_text': none, 'updated_text': none} -%}
+                'loaded_text': none, 'updated_text': none, 'widened_segments': [], 'widened_groups': [],
+                'rewritten_segments': [], 'dropped_groups': []} -%}
   {%- set reset = flags.FULL_REFRESH and var('segwise_reset_history', false) -%}
   {%- if execute and not reset -%}
     {%- set runs = segwise.state_relation('segwise_runs') -%}
     {%- if adapter.get_relation(database=runs.database, schema=runs.schema, identifier=runs.identifier) is not none -%}
-      {%- set last = run_query("select as_of, max_loaded_at, max_updated_at from " ~ runs ~ " order by as_of desc limit 1") -%}
+      {#- select *: a table an earlier segwise version created may lack the newer columns -#}
+      {%- set last = run_query("select * from " ~ runs ~ " order by as_of desc limit 1") -%}
       {%- if last.rows | length > 0 -%}
-        {%- set prev = segwise.ts_text(last.rows[0][0]) -%}
-        {%- do sw.update({'prev_text': prev, 'loaded_text': segwise.ts_text(last.rows[0][1]),
-                          'updated_text': segwise.ts_text(last.rows[0][2])}) -%}
+        {%- set row = {} -%}
+        {%- for column in last.column_names -%}{%- do row.update({column | lower: last.rows[0][loop.index0]}) -%}{%- endfor -%}
+        {%- set prev = segwise.ts_text(row['as_of']) -%}
+        {%- do sw.update({'prev_text': prev, 'loaded_text': segwise.ts_text(row['max_loaded_at']),
+                          'updated_text': segwise.ts_text(row['max_updated_at'])}) -%}
         {%- if as_of < prev -%}
           {{ exceptions.raise_compiler_error("segwise: T = " ~ as_of[:19] ~ " is older than the last run's T = " ~ prev[:19] ~ ". Runs must move forward in time; to rebuild history from an earlier T, run with --full-refresh --vars '{segwise_reset_history: true, segwise_as_of: ...}'.") }}
         {%- elif flags.FULL_REFRESH -%}
@@ -74,8 +81,19 @@
           {%- do sw.update({'mode': 'noop', 'why': 'T equals the last run'}) -%}
         {%- else -%}
           {%- set changed = segwise.definitions_changed() -%}
-          {%- if changed -%}
-            {%- do sw.update({'mode': 'full', 'why': 'definitions changed: ' ~ (changed | join(', '))}) -%}
+          {%- set scope = segwise.definition_scope(changed, segwise.parse_group_hashes(row.get('group_hashes'))) -%}
+          {%- if scope.full -%}
+            {%- do sw.update({'mode': 'full', 'why': 'definitions changed: ' ~ (changed + scope.groups) | join(', ')}) -%}
+          {%- elif changed or scope.groups or scope.dropped_groups -%}
+            {%- set what = [] -%}
+            {%- if changed -%}{%- do what.append('definitions changed: ' ~ changed | join(', ')) -%}{%- endif -%}
+            {%- if scope.groups or scope.dropped_groups -%}
+              {%- do what.append('groups changed: ' ~ (scope.groups + scope.dropped_groups) | sort | join(', ')) -%}
+            {%- endif -%}
+            {%- do sw.update({'mode': 'incremental', 'why': what | join('; ') ~ '; the other segments: new data and moving windows',
+                              'widened_segments': scope.segments, 'widened_groups': scope.groups,
+                              'rewritten_segments': (scope.segments + changed) | unique | sort | list,
+                              'dropped_groups': scope.dropped_groups}) -%}
           {%- else -%}
             {%- do sw.update({'mode': 'incremental', 'why': 'new data and moving windows'}) -%}
           {%- endif -%}
@@ -143,4 +161,57 @@
     {%- endif -%}
   {%- endfor -%}
   {{ return(changed | sort) }}
+{% endmacro %}
+
+{#- A run after definition changes (docs/incremental.md): the segments it evaluates for every
+    user (the changed ones, and every segment of a group whose labels can move) and the groups
+    it relabels for every user (those that changed or list a changed segment). More than half
+    of the segments: a full run is cheaper. `previous`: the last run's group hashes, none when
+    unknown (every group is then relabelled). -#}
+{% macro definition_scope(changed, previous) %}
+  {%- set current = config.get('segwise_hashes') or {} -%}
+  {%- set groups = config.get('segwise_groups') or {} -%}
+  {%- set segments = [] -%}
+  {%- set relabel = [] -%}
+  {%- for name in changed if name in current -%}{%- do segments.append(name) -%}{%- endfor -%}
+  {%- for name, group in groups | dictsort -%}
+    {%- if previous is none or previous.get(name) != group.hash or (group.priority | select('in', changed) | list) -%}
+      {%- do relabel.append(name) -%}
+      {%- for s in group.priority if s not in segments -%}{%- do segments.append(s) -%}{%- endfor -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- set dropped = [] -%}
+  {%- for name in (previous or {}).keys() | sort if name not in groups -%}{%- do dropped.append(name) -%}{%- endfor -%}
+  {{ return({'segments': segments | sort, 'groups': relabel | sort, 'dropped_groups': dropped,
+             'full': segments | length * 2 > current | length}) }}
+{% endmacro %}
+
+{#- The groups' definition hashes, as segwise_runs.group_hashes holds them: 'name=hash,...'. -#}
+{% macro group_hashes_text() %}
+  {%- set parts = [] -%}
+  {%- for name, group in (config.get('segwise_groups') or {}) | dictsort -%}{%- do parts.append(name ~ '=' ~ group.hash) -%}{%- endfor -%}
+  {{ return(parts | join(',')) }}
+{% endmacro %}
+
+{% macro parse_group_hashes(text) %}
+  {%- if text is none -%}{{ return(none) }}{%- endif -%}
+  {%- set out = {} -%}
+  {%- for part in (text | string).split(',') if '=' in part -%}
+    {%- do out.update({part.split('=')[0]: part.split('=')[1]}) -%}
+  {%- endfor -%}
+  {{ return(out) }}
+{% endmacro %}
+
+{#- TRUE when the run evaluates one of `names` (segments or groups, `kind`) for every user;
+    `names` empty: any. The generated model SQL tests this per segment. -#}
+{% macro widened(sw, kind, names) %}
+  {%- set listed = sw.get('widened_' ~ kind) or [] -%}
+  {%- if not names -%}{{ return('TRUE' if listed else 'FALSE') }}{%- endif -%}
+  {{ return('TRUE' if (names | select('in', listed) | list) else 'FALSE') }}
+{% endmacro %}
+
+{#- `column in (names)` for validated names, or a test that is false when there are none. -#}
+{% macro in_names(column, names) %}
+  {%- if not names -%}{{ return('1 = 0') }}{%- endif -%}
+  {{ return(column ~ " in ('" ~ names | join("', '") ~ "')") }}
 {% endmacro %}

@@ -129,7 +129,8 @@
 
 {#- Transitions against the current membership, one row per (segment, user) that changes:
     entered, exited, variant (the holdout moved the user) or rehash (a continuing member of
-    a segment whose definition changed). Incremental runs compare only the users in scope. -#}
+    a segment whose definition changed). Incremental runs compare only the users in scope,
+    and every user of the segments they evaluate for everyone or remove. -#}
 {% macro transitions_sql(staged, sw) %}
   {%- set membership = segwise.state_relation('segment_membership') -%}
   {%- set segments_state = segwise.state_relation('segwise_segments') -%}
@@ -152,6 +153,9 @@ current_rows as (
   select segment, user_id, variant, entered_at from {{ membership }}
   {%- if not sw.full %}
   where user_id in (select user_id from {{ staged }} where kind = 'scope')
+  {%- if sw.rewritten_segments %}
+    or {{ segwise.in_names('segment', sw.rewritten_segments) }}
+  {%- endif %}
   {%- endif %}
 ),
 compared as (
@@ -204,7 +208,8 @@ where x.change <> 'rehash' or ch.segment is not null
   {#- membership: replace the rows that changed, keeping entered_at for continuing members -#}
   {%- do statements.append("delete from " ~ m ~ " where " ~ key ~ " in (select " ~ key ~ " from " ~ diff ~ ")") -%}
   {%- do statements.append("insert into " ~ m ~ " (segment, user_id, variant, entered_at, definition_hash, evaluated_at) select x.segment, x.user_id, x.variant, case when x.change = 'entered' then " ~ t ~ " else x.entered_at end, d.value, " ~ t ~ " from " ~ diff ~ " x join " ~ staged ~ " d on d.kind = 'definition' and d.name = x.segment where x.change <> 'exited'") -%}
-  {%- set stale = "evaluated_at < " ~ t ~ ("" if sw.full else " and user_id in (" ~ scope ~ ")") -%}
+  {%- set widened = " or " ~ segwise.in_names('segment', sw.widened_segments) if sw.widened_segments else "" -%}
+  {%- set stale = "evaluated_at < " ~ t ~ ("" if sw.full else " and (user_id in (" ~ scope ~ ")" ~ widened ~ ")") -%}
   {%- do statements.append("insert into " ~ m ~ " (segment, user_id, variant, entered_at, definition_hash, evaluated_at) select segment, user_id, variant, entered_at, definition_hash, " ~ t ~ " from " ~ m ~ " where " ~ stale) -%}
   {%- do statements.append("delete from " ~ m ~ " where " ~ stale) -%}
 
@@ -221,7 +226,10 @@ where x.change <> 'rehash' or ch.segment is not null
   {%- if sw.full -%}
     {%- do statements.append("delete from " ~ g ~ " where 1 = 1") -%}
   {%- else -%}
-    {%- do statements.append("delete from " ~ g ~ " where user_id in (" ~ scope ~ ")") -%}
+    {#- and every label of the groups relabelled for everyone, or no longer defined -#}
+    {%- set groups = (config.get('segwise_groups') or {}).keys() | sort -%}
+    {%- do statements.append("delete from " ~ g ~ " where user_id in (" ~ scope ~ ") or " ~ segwise.in_names('group_name', sw.widened_groups)
+        ~ " or not (" ~ segwise.in_names('group_name', groups) ~ ")") -%}
   {%- endif -%}
   {%- do statements.append("insert into " ~ g ~ " (group_name, user_id, segment, evaluated_at) select name, user_id, value, " ~ t ~ " from " ~ staged ~ " where kind = 'group'") -%}
 
@@ -230,7 +238,8 @@ where x.change <> 'rehash' or ch.segment is not null
   {%- set reason = "(select coalesce(max(cast(value as " ~ dbt.type_bigint() ~ ")), 0) from " ~ staged ~ " where kind = 'reason' and name = '" -%}
   {%- do statements.append(
       "insert into " ~ r ~ " (as_of, mode, reevaluated_users, max_loaded_at, max_updated_at, segments, started_at,"
-      ~ " why, new_event_users, window_edge_users, changed_users, time_trait_users, rfm_users, store, store_rows_added, changes)"
+      ~ " why, new_event_users, window_edge_users, changed_users, time_trait_users, rfm_users, store, store_rows_added, changes,"
+      ~ " widened_segments, group_hashes)"
       ~ " select " ~ t ~ ", '" ~ sw.mode ~ "',"
       ~ " (select max(cast(value as " ~ dbt.type_bigint() ~ ")) from " ~ staged ~ " where kind = 'evaluated'),"
       ~ " (select max(cast(value as " ~ dbt.type_timestamp() ~ ")) from " ~ staged ~ " where kind = 'watermark' and name = 'loaded_at'),"
@@ -241,7 +250,8 @@ where x.change <> 'rehash' or ch.segment is not null
       ~ " " ~ reason ~ "new_events'), " ~ reason ~ "window_edges'), " ~ reason ~ "changed_users'),"
       ~ " " ~ reason ~ "time_traits'), " ~ reason ~ "rfm_scores'),"
       ~ " '" ~ sw.store ~ "', " ~ sw.store_rows_added ~ ","
-      ~ " (select count(*) from " ~ diff ~ " where change in ('entered', 'exited'))") -%}
+      ~ " (select count(*) from " ~ diff ~ " where change in ('entered', 'exited')),"
+      ~ " " ~ (sw.widened_segments | length) ~ ", " ~ segwise.text_sql(segwise.group_hashes_text())) -%}
   {#- every buyer's RFM values, which the next run compares with -#}
   {%- set f = segwise.state_relation('segwise_rfm_state') -%}
   {%- do statements.append("delete from " ~ f ~ " where 1 = 1") -%}

@@ -23,6 +23,7 @@ class Expected:
     sizes: list[tuple[Any, ...]] = field(default_factory=list)
     groups: list[tuple[Any, ...]] = field(default_factory=list)
     runs: list[tuple[datetime, str]] = field(default_factory=list)
+    group_defs: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # the last run's: priority, fallback
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -43,9 +44,18 @@ class Expected:
         fresh = {(seg, user): variant for seg, found in result.items() for user, variant in found.items()}
         hashes = definition_hashes(project)
         redefined = {s for s in set(hashes) | set(self.hashes) if hashes.get(s) != self.hashes.get(s)}
-        # The first run, --full-refresh and any definition change evaluate everyone (docs/semantics.md,
-        # 'Runs and tables (the dbt layer)').
-        mode = "full" if forced or not self.runs or redefined else "incremental"
+        # The first run and --full-refresh evaluate everyone; after definition changes, the
+        # changed segments and every segment of a group whose labels can move are evaluated
+        # for everyone, in a full run when they are more than half (docs/incremental.md).
+        defined = {g["name"]: (tuple(g["priority"]), g.get("fallback")) for g in groups}
+        regrouped = [
+            g
+            for g in groups
+            if self.group_defs.get(g["name"]) != defined[g["name"]] or set(g["priority"]) & redefined
+        ]
+        widened = (redefined & set(hashes)) | {s for g in regrouped for s in g["priority"]}
+        mode = "full" if forced or not self.runs or 2 * len(widened) > len(hashes) else "incremental"
+        self.group_defs = defined
         touched: dict[str, list[int]] = {}
         for key in sorted(set(fresh) | set(self.members)):
             seg, user = key

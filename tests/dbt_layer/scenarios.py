@@ -142,6 +142,21 @@ def scenarios(draw: st.DrawFn, min_runs: int = 5) -> Scenario:
             for g in groups
             if any(p in _names(segments) for p in g["priority"])
         ]
+        # Groups: sometimes one is reordered, gets or loses its fallback, or a group is added.
+        regroup = draw(st.sampled_from(["none"] * 6 + ["reorder", "fallback", "new"]))
+        if regroup == "reorder" and groups:
+            victim = draw(st.sampled_from(groups))
+            victim["priority"] = draw(st.permutations(victim["priority"]))
+            note += f"; reordered {victim['name']}"
+        elif regroup == "fallback" and groups:
+            victim = draw(st.sampled_from(groups))
+            if victim.pop("fallback", None) is None:
+                victim["fallback"] = "other"
+            note += f"; fallback of {victim['name']}"
+        elif regroup == "new" and segments:
+            serial += 1
+            groups = [*groups, {"name": f"group_new_{serial}", "priority": [segments[-1]["name"]]}]
+            note += f"; added group_new_{serial}"
         # Data: new and late events, redeliveries, changed and new users, all loaded after
         # the previous run (each run saw everything loaded before it).
         load_time = max(load_time, prev_t) + timedelta(seconds=draw(st.integers(1, 600)))

@@ -83,6 +83,71 @@ def test_a_minute_later_reevaluates_only_the_users_whose_windows_crossed(project
     assert {u for s, u in members if s == "active_7d"} == set(expected["active_7d"])
 
 
+def _last_run(project: DbtProject, columns: str) -> tuple[Any, ...]:
+    return max(project.rows("segwise_runs", f"as_of, {columns}"))[1:]
+
+
+def test_a_changed_definition_is_evaluated_for_everyone_and_the_others_stay_incremental(
+    project: DbtProject,
+) -> None:
+    """Adding a segment evaluates it (and nothing else) for every user; a reordered group
+    relabels every user; the unchanged segments re-evaluate only their candidates, and every
+    table equals a full evaluation (docs/incremental.md, 'Definition changes')."""
+    active = {"name": "active_7d", "rule": {"event": "app_opened", "within": "7d"}}
+    pro = {"name": "pro", "rule": {"trait": "plan", "eq": "pro"}}
+    free = {"name": "free", "rule": {"trait": "plan", "eq": "free"}}
+    group = {"name": "tier", "priority": ["pro", "active_7d"], "fallback": "other"}
+    project.configure(_config(), [active, pro, free], [group])
+    users = [{"user_id": f"u{i}", "plan": "pro" if i % 2 else "free", "updated_at": OLD} for i in range(40)]
+    events = [_event(f"u{i}", "app_opened", T - timedelta(days=i % 10), f"e{i}") for i in range(40)]
+    project.load(users, events)
+    assert project.dbt("run", as_of=T)[0]
+
+    buyer = {"name": "buyer", "rule": {"event": "order_completed", "within": "30d"}}
+    project.configure(_config(), [active, pro, free, buyer], [group])
+    t1 = T + timedelta(hours=1)
+    events += [_event("u3", "order_completed", T + timedelta(minutes=5), "o1") | {"loaded_at": t1}]
+    events += [_event("u50", "order_completed", T + timedelta(minutes=6), "o2") | {"loaded_at": t1}]  # no users row
+    project.load(users, events)
+    assert project.dbt("run", as_of=t1)[0]
+    run = _last_run(project, "mode, why, widened_segments, new_event_users")
+    assert run == (
+        "incremental",
+        "definitions changed: buyer; the other segments: new data and moving windows",
+        1,
+        2,
+    )
+    evaluated = project.rows("segment_membership", "segment, user_id, evaluated_at")
+    assert {u for s, u, _ in evaluated if s == "buyer"} == {"u3", "u50"}
+    # the unchanged segments were re-evaluated for the candidates only
+    assert {u for s, u, at in evaluated if s != "buyer" and at == t1} == {"u3"}
+    assert ("buyer", "u50", t1, "entered", "definition") in project.rows("segment_changes")
+
+    # a reordered group relabels every user; its segments are evaluated for everyone
+    group = {"name": "tier", "priority": ["active_7d", "pro"], "fallback": "other"}
+    project.configure(_config(), [active, pro, free, buyer], [group])
+    t2 = t1 + timedelta(hours=1)
+    assert project.dbt("run", as_of=t2)[0]
+    run = _last_run(project, "mode, why, widened_segments")
+    assert run == ("incremental", "groups changed: tier; the other segments: new data and moving windows", 2)
+    segments = [active, pro, free, buyer]
+    want = evaluate(_config(), segments, users, events, t2)
+    labels = dict(project.rows("segment_group_membership", "user_id, segment"))
+    for i in range(40):
+        user = f"u{i}"
+        assert labels[user] == next((s for s in ("active_7d", "pro") if user in want[s]), "other"), user
+    members = set(project.rows("segment_membership", "segment, user_id"))
+    assert members == {(s, u) for s, found in want.items() for u in found}
+
+    # changing more than half of the segments makes a full run
+    edited = [dict(active, rule={"event": "app_opened", "within": "3d"}), dict(pro, holdout=10), free]
+    project.configure(_config(), [*edited, dict(buyer, holdout=20)], [])
+    t3 = t2 + timedelta(hours=1)
+    assert project.dbt("run", as_of=t3)[0]
+    assert _last_run(project, "mode, why") == ("full", "definitions changed: active_7d, buyer, pro")
+    assert project.rows("segment_group_membership", "count(*)") == [(0,)]
+
+
 def test_the_event_store_is_rebuilt_only_for_a_new_spec(project: DbtProject) -> None:
     """Adding events appends them to the store; a segment over the same events and properties
     keeps it; one that reads a property on another event rebuilds it, and so does
@@ -169,7 +234,12 @@ def test_a_removed_definition_closes_history_and_removes_members(project: DbtPro
         "segment_membership_history", "segment, user_id, valid_from, valid_to"
     )
     assert ("viewers", "a", T + timedelta(hours=1), "exited", "definition") in project.rows("segment_changes")
-    assert project.rows("segwise_runs", "mode") == [("full",), ("full",)]
+    # a removal needs no evaluation: the other segments stay incremental
+    assert _last_run(project, "mode, why, widened_segments") == (
+        "incremental",
+        "definitions changed: viewers; the other segments: new data and moving windows",
+        0,
+    )
 
 
 def test_schema_tests_pass_on_real_runs_and_catch_a_broken_table(project: DbtProject) -> None:

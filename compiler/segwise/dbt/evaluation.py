@@ -32,10 +32,11 @@ from segwise.sql.conditions import segment_column
 from segwise.sql.dialects import Target, get_target
 from segwise.sql.event_store import STORE, new_events, store_rows, store_spec
 from segwise.sql.holdout import variant
-from segwise.sql.params import Param, StateRelation, StoreIngest, param
-from segwise.sql.query import evaluation
+from segwise.sql.params import CandidateScope, Param, StateRelation, StoreIngest, param, widened
+from segwise.sql.plan import Horizon, build_plan
+from segwise.sql.query import Evaluation, evaluation
 from segwise.sql.relations import for_models
-from segwise.sql.staging import Restriction, alias, col, table
+from segwise.sql.staging import Restriction, Widening, alias, col, relevant_sql, table
 
 RFM_STATE = "segwise_rfm_state"
 
@@ -57,6 +58,48 @@ def _row(kind: str, name: exp.Expr, user_id: exp.Expr, value: exp.Expr, first: b
     return exp.Select(expressions=cells)
 
 
+def _widening(project: Project, target: Target, as_of: exp.Expr) -> Widening:
+    """The events a run reads beyond its candidates' for the segments whose definitions
+    changed (docs/incremental.md): per event name and horizon, the segments that read it
+    (with what they reference), each a test of the run's list of such segments."""
+    everything: list[str] = []  # segments reading the built-in traits, of every event
+    reads: dict[tuple[str, Horizon], list[str]] = {}
+    for name in sorted(project.segments):
+        plan = build_plan(project, [name])
+        if any(f.filter is None for f in plan.features):
+            everything.append(name)
+            continue
+        for event, horizon in plan.event_horizons.items():
+            reads.setdefault((event, horizon), []).append(name)
+
+    def events(event_name: exp.Expr, ts: exp.Expr) -> exp.Expr:
+        terms: list[exp.Expr] = [widened("segments", everything)] if everything else []
+        for (event, horizon), segments in sorted(reads.items(), key=repr):
+            relevant = relevant_sql(target, {event: horizon}, event_name, ts, as_of)
+            terms.append(exp.and_(widened("segments", segments), relevant, copy=False))
+        return exp.paren(exp.or_(*terms, copy=False)) if terms else exp.false()
+
+    return Widening(users=widened("segments"), events=events)
+
+
+# sw_scoped: the evaluation's rows, and whether the user is one of the run's candidates
+# (every user in a full run); the others are evaluated only for the widened segments.
+IN_SCOPE = "sw_in_scope"
+
+
+def scoped(ev: Evaluation) -> Evaluation:
+    in_scope = exp.In(this=col("user_id"), query=exp.select(col("user_id")).from_(table("sw_candidates")).subquery())
+    rows = exp.Select(expressions=[exp.Star(), alias(CandidateScope(this=in_scope), IN_SCOPE)])
+    rows.set("from_", exp.From(this=table(ev.final)))
+    return Evaluation(ev.plan, [*ev.ctes, ("sw_scoped", rows)], "sw_scoped")
+
+
+def _in_scope(kind: str, name: str) -> exp.Expr:
+    """A row of this segment (or group) is this run's to write: its user is a candidate, or
+    the run evaluates it for every user."""
+    return exp.paren(exp.or_(col(IN_SCOPE), widened(kind, [name]), copy=False))
+
+
 def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, str]) -> exp.Select:
     """`hashes`: each segment's definition hash (computed once for all dialects)."""
     target = get_target(dialect)
@@ -76,8 +119,12 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
         .from_(found.subquery("c", copy=False), copy=False)
         .where(param(Param.INCREMENTAL), copy=False)
     )
-    restriction = Restriction(exp.select(col("user_id")).from_(table("sw_candidates"), copy=False), full_runs=True)
-    ev = evaluation(project, names, dialect, param(Param.AS_OF), for_models, restriction, store.copy())
+    restriction = Restriction(
+        exp.select(col("user_id")).from_(table("sw_candidates"), copy=False),
+        full_runs=True,
+        widen=_widening(project, target, param(Param.AS_OF)),
+    )
+    ev = scoped(evaluation(project, names, dialect, param(Param.AS_OF), for_models, restriction, store.copy()))
 
     parts: list[exp.Select] = [_header(target)]
     for name in names:
@@ -85,18 +132,21 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
         chosen = variant(target, col("user_id"), name, holdout) if holdout > 0 else exp.Null()
         member = _row("segment", literals.string(name), col("user_id"), chosen)
         member.set("from_", exp.From(this=table(ev.final)))
-        member.set("where", exp.Where(this=col(segment_column(name))))
+        member.set("where", exp.Where(this=exp.and_(col(segment_column(name)), _in_scope("segments", name))))
         parts.append(member)
     for group in sorted(project.groups.values(), key=lambda g: g.name):
         label = exp.Case(
             ifs=[exp.If(this=col(segment_column(s)), true=literals.string(s)) for s in group.priority],
             default=literals.string(group.fallback) if group.fallback else None,
         )
-        labelled = exp.select(col("user_id"), alias(label, "label")).from_(table(ev.final), copy=False)
+        labelled = exp.select(col("user_id"), col(IN_SCOPE), alias(label, "label")).from_(table(ev.final), copy=False)
+        labelled_in_scope = exp.and_(
+            exp.not_(exp.Is(this=col("label"), expression=exp.Null())), _in_scope("groups", group.name)
+        )
         parts.append(
             _row("group", literals.string(group.name), col("user_id"), col("label"))
             .from_(labelled.subquery("g", copy=False), copy=False)
-            .where(exp.not_(exp.Is(this=col("label"), expression=exp.Null())), copy=False)
+            .where(labelled_in_scope, copy=False)
         )
     for reason in REASONS:  # how many candidates each reason found (a user may have several)
         count = target.cast(exp.Coalesce(this=exp.Sum(this=col(reason)), expressions=[exp.Literal.number(0)]), "text")

@@ -5,6 +5,7 @@ four dialects and picks its own by `target.type`."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -56,6 +57,16 @@ def _ref(project: Project, table: str) -> str:
 EVALUATION_MARKER = "/* segwise:evaluation */"
 
 
+def group_definitions(project: Project) -> dict[str, dict[str, object]]:
+    """Each group's priority list and the hash of its definition: a run after a group
+    changed relabels every user (docs/incremental.md)."""
+    out: dict[str, dict[str, object]] = {}
+    for name, group in sorted(project.groups.items()):
+        form = json.dumps({"priority": list(group.priority), "fallback": group.fallback}, sort_keys=True)
+        out[name] = {"hash": hashlib.sha256(form.encode()).hexdigest()[:32], "priority": list(group.priority)}
+    return out
+
+
 def membership_model(project: Project, hashes: Mapping[str, str], sql: Mapping[str, str]) -> str:
     """`sql`: each dialect's evaluation query (`membership_sql`)."""
     alias = _alias(project, "segment_membership")
@@ -63,6 +74,7 @@ def membership_model(project: Project, hashes: Mapping[str, str], sql: Mapping[s
     store = {"spec": spec.digest, "columns": spec.columns(), "event_id": spec.event_id, "loaded_at": spec.loaded_at}
     config = (
         f"{{{{ config(materialized='segwise_membership', segwise_hashes={json.dumps(hashes)},"
+        f" segwise_groups={json.dumps(group_definitions(project))},"
         f" segwise_store={json.dumps(store)}{alias}) }}}}\n"
     )
     context = "{%- set sw = segwise.context() %}\n"

@@ -22,7 +22,15 @@ from sqlglot.generator import Generator
 
 from segwise.errors import CompileError
 from segwise.sql.dialects import Target
-from segwise.sql.params import CandidateScope, ModelRelation, Param, RunParameter, StateRelation, StoreIngest
+from segwise.sql.params import (
+    CandidateScope,
+    ModelRelation,
+    Param,
+    RunParameter,
+    StateRelation,
+    StoreIngest,
+    Widened,
+)
 
 OPENERS = re.compile(r"\{[{%#]")
 
@@ -90,6 +98,14 @@ def _ingest(gen: Generator, e: StoreIngest) -> str:
     return f"{{% if {CONTEXT}.store_rebuild %}}TRUE{{% else %}}({gen.sql(e.this)}){{% endif %}}"
 
 
+def _widened(gen: Generator, e: Widened) -> str:
+    names = [n for n in e.this.split(",") if n]
+    if not all(_NAME.match(n) for n in names) or e.text("kind") not in ("segments", "groups"):
+        raise CompileError(f"cannot name {names!r} in a dbt model")
+    listed = ", ".join(f"'{n}'" for n in names)
+    return f"{{{{ segwise.widened({CONTEXT}, '{e.text('kind')}', [{listed}]) }}}}"
+
+
 @functools.cache
 def _inert_generator(base: type[Generator]) -> type[Generator]:
     """`base`, binding the parameters as dbt Jinja and writing string literals split (a
@@ -103,6 +119,7 @@ def _inert_generator(base: type[Generator]) -> type[Generator]:
             CandidateScope: _scope,
             StateRelation: _state_relation,
             StoreIngest: _ingest,
+            Widened: _widened,
         }
 
         def literal_sql(self, expression: exp.Literal) -> str:

@@ -138,13 +138,20 @@ STATE_TABLES: dict[str, StateTable] = {
                 Column("store", "string", "What the run did to the event store: rebuilt or appended."),
                 Column("store_rows_added", "bigint", "Rows the run wrote to the event store."),
                 Column("changes", "bigint", "Rows the run wrote to segment_changes."),
+                Column(
+                    "widened_segments",
+                    "bigint",
+                    "Segments an incremental run evaluated for every user, their definitions having changed.",
+                ),
+                Column("group_hashes", "string", "The groups' definition hashes, 'name=hash,...'."),
             ),
             key=("as_of",),
             documented=False,
         ),
         StateTable(
             "segwise_segments",
-            "The definition hashes the last run evaluated; a difference makes the next run a full one.",
+            "The definition hashes the last run evaluated; the next run evaluates the segments whose hash"
+            " differs for every user.",
             (
                 Column("segment", "string", "Segment name."),
                 Column("definition_hash", "string", "Its definition hash."),

@@ -21,7 +21,7 @@ from sqlglot.dialects.snowflake import Snowflake
 from sqlglot.generator import Generator
 
 from segwise.errors import CompileError
-from segwise.sql.params import CandidateScope, ModelRelation, RunParameter, StateRelation, StoreIngest
+from segwise.sql.params import CandidateScope, ModelRelation, RunParameter, StateRelation, StoreIngest, Widened
 
 # --- segwise nodes ----------------------------------------------------------------------
 
@@ -107,6 +107,7 @@ def _transforms(base: type[Generator], **fixes: Any) -> dict[type[exp.Expr], Any
         CandidateScope: _unbound,
         StateRelation: _unbound,
         StoreIngest: _unbound,
+        Widened: _unbound,
         RegexSearch: _regex_generic,
     }
     table.update({(globals().get(name) or getattr(exp, name)): fn for name, fn in fixes.items()})

@@ -65,5 +65,17 @@ class StoreIngest(exp.Expression):
     arg_types: ClassVar[dict[str, bool]] = {"this": True}
 
 
+class Widened(exp.Expression):
+    """TRUE when the run evaluates one of the segments (or groups, `kind`) named in `this`
+    (comma-separated) for every user, because its definition changed; `this` empty: any. Bound with the
+    run's definition changes (docs/incremental.md, 'Definition changes')."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "kind": True}
+
+
+def widened(kind: str, names: list[str] | None = None) -> Widened:
+    return Widened(this=",".join(sorted(names or [])), kind=kind)
+
+
 def param(name: Param) -> RunParameter:
     return RunParameter(this=name.value)

@@ -133,11 +133,22 @@ def evaluation(
             rfm_events = "sw_rfm_events"
         ctes.extend(rfm_ctes(target, config.rfm, rfm_events, t))
 
-    ids = exp.union(
+    ids: exp.Query = exp.union(
         exp.select(col("user_id")).from_(table("sw_users"), copy=False),
         exp.select(col("user_id")).from_(table("sw_seen"), copy=False),
         distinct=True,
     )
+    if candidates is not None and candidates.widen is not None:
+        # A segment evaluated for everyone has every user with events in its universe, also
+        # those with none of the events it reads.
+        if store is None:
+            raise CompileError("evaluating changed segments for every user needs the event store")
+        seen = (
+            exp.select(col("user_id", "s"))
+            .from_(exp.alias_(store.copy(), "s", table=True), copy=False)
+            .where(exp.and_(exp.LTE(this=col("ts", "s"), expression=t.copy()), candidates.widen.users.copy()), copy=False)
+        )
+        ids = exp.union(ids, seen, distinct=True)
     base = exp.select(col("user_id", "ids"))
     base = base.select(*(col(trait_column(n), "u") for n in traits), copy=False)
     base = base.select(*(base_feature(f, "a") for f in builtin), copy=False)

@@ -6,7 +6,7 @@ timestamps, doubles and booleans, whatever the warehouse columns are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -100,16 +100,36 @@ def relevant_sql(
 
 
 @dataclass(frozen=True)
+class Widening:
+    """What a run reads beyond its candidates when it evaluates some segments for every user
+    (their definitions changed): every user, when `users` holds, and the events `events`
+    (of an event's name and timestamp) accepts."""
+
+    users: exp.Expr
+    events: Callable[[exp.Expr, exp.Expr], exp.Expr]
+
+
+@dataclass(frozen=True)
 class Restriction:
     """Evaluate only the users `ids` selects; with `full_runs`, the query also serves full
-    runs, where the restriction holds for everyone (a `CandidateScope` the caller binds)."""
+    runs, where the restriction holds for everyone (a `CandidateScope` the caller binds);
+    `widen`, what the run reads besides (`Widening`)."""
 
     ids: exp.Query
     full_runs: bool = False
+    widen: Widening | None = None
 
-    def condition(self, target: Target, user_id: exp.Expr) -> exp.Expr:
+    def condition(self, target: Target, user_id: exp.Expr, widen: exp.Expr | None = None) -> exp.Expr:
         test: exp.Expr = exp.In(this=user_id, query=self.ids.copy().subquery(copy=False))
+        if widen is not None:
+            test = exp.or_(test, widen, copy=False)
         return CandidateScope(this=test) if self.full_runs else test
+
+    def users(self, target: Target, user_id: exp.Expr) -> exp.Expr:
+        return self.condition(target, user_id, self.widen.users.copy() if self.widen else None)
+
+    def events(self, target: Target, user_id: exp.Expr, name: exp.Expr, ts: exp.Expr) -> exp.Expr:
+        return self.condition(target, user_id, self.widen.events(name, ts) if self.widen else None)
 
 
 def users_cte(
@@ -124,7 +144,7 @@ def users_cte(
         )
     where: exp.Expr = exp.not_(exp.Is(this=col(users.id, "u"), expression=exp.Null()))
     if candidates is not None:
-        where = exp.and_(where, candidates.condition(target, text_id(target, col(users.id, "u"))))
+        where = exp.and_(where, candidates.users(target, text_id(target, col(users.id, "u"))))
     return select.from_(exp.alias_(table, "u", table=True), copy=False).where(where, copy=False)
 
 
@@ -199,7 +219,8 @@ def events_cte(
         exp.LTE(this=ts.copy(), expression=as_of.copy()),
     )
     if candidates is not None:  # before deduplicating: only the candidates' events are read
-        where = exp.and_(where, candidates.condition(target, text_id(target, col(ev.user_id, "e"))))
+        user = text_id(target, col(ev.user_id, "e"))
+        where = exp.and_(where, candidates.events(target, user, col(ev.name, "e"), ts.copy()))
     return deduplicated(target, config, columns, exp.alias_(table, "e", table=True), where, ts)
 
 
@@ -273,5 +294,5 @@ def store_events_cte(
     ]
     where: exp.Expr = exp.LTE(this=col("ts", "s"), expression=as_of.copy())
     if candidates is not None:
-        where = exp.and_(where, candidates.condition(target, col("user_id", "s")))
+        where = exp.and_(where, candidates.events(target, col("user_id", "s"), col("event_name", "s"), col("ts", "s")))
     return exp.select(*columns).from_(exp.alias_(store, "s", table=True), copy=False).where(where, copy=False)
