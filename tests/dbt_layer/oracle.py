@@ -49,9 +49,7 @@ class Expected:
         # for everyone, in a full run when they are more than half (docs/incremental.md).
         defined = {g["name"]: (tuple(g["priority"]), g.get("fallback")) for g in groups}
         regrouped = [
-            g
-            for g in groups
-            if self.group_defs.get(g["name"]) != defined[g["name"]] or set(g["priority"]) & redefined
+            g for g in groups if self.group_defs.get(g["name"]) != defined[g["name"]] or set(g["priority"]) & redefined
         ]
         widened = (redefined & set(hashes)) | {s for g in regrouped for s in g["priority"]}
         mode = "full" if forced or not self.runs or 2 * len(widened) > len(hashes) else "incremental"

@@ -146,7 +146,9 @@ def evaluation(
         seen = (
             exp.select(col("user_id", "s"))
             .from_(exp.alias_(store.copy(), "s", table=True), copy=False)
-            .where(exp.and_(exp.LTE(this=col("ts", "s"), expression=t.copy()), candidates.widen.users.copy()), copy=False)
+            .where(
+                exp.and_(exp.LTE(this=col("ts", "s"), expression=t.copy()), candidates.widen.users.copy()), copy=False
+            )
         )
         ids = exp.union(ids, seen, distinct=True)
     base = exp.select(col("user_id", "ids"))
