@@ -101,9 +101,12 @@ demo-incremental: $(VENV)/.demo-installed
 CDNOW_AS_OF ?= 1998-07-01T00:00:00
 CDNOW_ENV := SEGWISE_DUCKDB_PATH=$(CURDIR)/cdnow.duckdb SEGWISE_DEMO_DATA=$(CURDIR)/data PYTHONPATH=$(CURDIR)/demos
 demo-cdnow: $(VENV)/.demo-installed
-	$(BIN)/pip install -q -e '.[demo]'
+	$(BIN)/pip install -q -e '.[demo,predict]'
 	$(CDNOW_ENV) $(BIN)/python -m segwise_demo.cdnow --out data/cdnow
 	cd demos/cdnow && $(CDNOW_ENV) $(DBT) deps --quiet
+	# the purchases first, then the BG/NBD fit the predict segments score with, then the segments
+	cd demos/cdnow && $(CDNOW_ENV) $(DBT) build --quiet --select cdnow_users cdnow_events
+	cd demos/cdnow && $(CDNOW_ENV) $(SEGWISE) fit --as-of $(CDNOW_AS_OF)
 	cd demos/cdnow && $(CDNOW_ENV) $(SEGWISE) build --vars '{segwise_as_of: "$(CDNOW_AS_OF)"}'
 	$(CDNOW_ENV) $(BIN)/python -m segwise_demo.summary --database cdnow.duckdb --project demos/cdnow
 

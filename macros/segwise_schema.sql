@@ -17,7 +17,7 @@
     'segment_changes': [('segment', s), ('user_id', s), ('changed_at', t), ('change', s), ('reason', s)],
     'segment_sizes': [('segment', s), ('evaluated_at', t), ('members', b), ('entered', b), ('exited', b), ('control_members', b)],
     'segment_group_membership': [('group_name', s), ('user_id', s), ('segment', s), ('evaluated_at', t)],
-    'segwise_runs': [('as_of', t), ('mode', s), ('reevaluated_users', b), ('max_loaded_at', t), ('max_updated_at', t), ('segments', b), ('started_at', t), ('why', s), ('new_event_users', b), ('window_edge_users', b), ('changed_users', b), ('time_trait_users', b), ('rfm_users', b), ('store', s), ('store_rows_added', b), ('changes', b), ('widened_segments', b), ('group_hashes', s)],
+    'segwise_runs': [('as_of', t), ('mode', s), ('reevaluated_users', b), ('max_loaded_at', t), ('max_updated_at', t), ('segments', b), ('started_at', t), ('why', s), ('new_event_users', b), ('window_edge_users', b), ('changed_users', b), ('time_trait_users', b), ('rfm_users', b), ('prediction_users', b), ('store', s), ('store_rows_added', b), ('changes', b), ('widened_segments', b), ('group_hashes', s)],
     'segwise_segments': [('segment', s), ('definition_hash', s), ('evaluated_at', t)],
     'segwise_event_store_state': [('spec', s), ('max_loaded_at', t), ('built_at', t), ('as_of', t)],
     'segwise_rfm_state': [('user_id', s), ('rfm', s), ('monetary', s)],

@@ -12,11 +12,9 @@ numpy or scipy) for every customer; and the forecast of the holdout against what
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -24,11 +22,11 @@ pytest.importorskip("scipy")
 np = pytest.importorskip("numpy")
 
 from segwise.predict import bgnbd  # noqa: E402  (after the skips: scipy is the optional `predict` extra)
+from tests.support.cdnow import WEEK, History, cdnow_histories, cdnow_purchases, datasets  # noqa: E402
 
 CALIBRATION_END = datetime(1997, 9, 30)
 HOLDOUT_START, HOLDOUT_END = date(1997, 10, 1), date(1998, 6, 30)
 HOLDOUT_WEEKS = 39  # 273 days
-WEEK = 7
 
 # Table 1 of the paper (BG/NBD column) and its log-likelihood.
 PAPER = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -36,38 +34,17 @@ PAPER_LL = -9582.4
 CUSTOMERS = 2357
 
 Params = tuple[float, float, float, float]
-History = tuple[int, float, float]  # x, t_x, T in weeks
-
-
-def _datasets() -> Path:
-    spec = importlib.util.find_spec("lifetimes")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("lifetimes (the `demo` extra) is not installed: it ships the CDNOW sample")
-    return Path(spec.submodule_search_locations[0]) / "datasets"
 
 
 @pytest.fixture(scope="module")
 def purchases() -> list[tuple[str, datetime]]:
-    """(customer, purchase datetime) per line of CDNOW_sample.txt: whitespace-separated customer id
-    in the full data set, customer id in the sample (1..2357), date YYYYMMDD, CDs, dollars."""
-    rows = []
-    for line in (_datasets() / "CDNOW_sample.txt").read_text().splitlines():
-        _full_id, customer, day, cds, dollars = line.split()
-        assert int(cds) >= 0 and float(dollars) >= 0
-        rows.append((customer, datetime.strptime(day, "%Y%m%d")))
-    return rows
+    return cdnow_purchases()
 
 
 @pytest.fixture(scope="module")
 def histories(purchases: list[tuple[str, datetime]]) -> dict[str, History]:
-    """Each customer's (x, t_x, T) in weeks, in plain Python: calendar days with a purchase up to
-    1997-09-30; T counts the days from the first purchase to 1997-09-30 itself (see `summary`)."""
-    days: dict[str, set[date]] = {}
-    for customer, when in purchases:
-        if when.date() <= CALIBRATION_END.date():
-            days.setdefault(customer, set()).add(when.date())
-    end = CALIBRATION_END.date()
-    return {c: (len(d) - 1, (max(d) - min(d)).days / WEEK, (end - min(d)).days / WEEK) for c, d in sorted(days.items())}
+    """Each customer's (x, t_x, T) in weeks at 1997-09-30 (see `summary` for T)."""
+    return cdnow_histories(purchases, CALIBRATION_END.date())
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +153,7 @@ def test_summary_matches_plain_python(summary: bgnbd.Summary, histories: dict[st
 
 def test_summary_matches_the_authors_summary(histories: dict[str, History]) -> None:
     """x, t_x and T (weeks, to two decimals) as in the authors' own summary of this sample."""
-    lines = (_datasets() / "cdnow_customers_summary_with_transactions.csv").read_text().splitlines()
+    lines = (datasets() / "cdnow_customers_summary_with_transactions.csv").read_text().splitlines()
     assert lines[0].split(",")[:4] == ["ID", "x", "t_x", "T"]
     assert len(lines) - 1 == CUSTOMERS
     for line in lines[1:]:

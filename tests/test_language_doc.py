@@ -469,6 +469,11 @@ def _names() -> Iterator[str]:
     yield from config_loader.GEO_KEYS
     yield from config_loader.PROPERTIES_KEYS
     yield from config_loader.RFM_KEYS
+    yield from config_loader.PREDICT_KEYS
+    yield from config_loader.BGNBD_KEYS
+    yield from rule_parser.MODELS
+    yield from rule_parser.SCORES
+    yield "model"
     yield from config_loader.TYPE_NAMES
     yield from BUILTIN_TRAITS
     yield from segment_file.FILE_KEYS

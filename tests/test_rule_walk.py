@@ -102,7 +102,7 @@ def test_walk_visits_every_node_once_in_written_order() -> None:
         def _leaf(self, node: Any) -> int:
             return 1
 
-        trait = event = sequence = in_segment = near = rfm = _leaf
+        trait = event = sequence = in_segment = near = rfm = predict = _leaf
 
     assert Depth().fold(rule) == 4  # all > any > all > near
 
@@ -129,7 +129,7 @@ def test_walk_and_fold_need_no_stack_for_depth() -> None:
         def _none(self, node: Any) -> None:
             return None
 
-        trait = event = sequence = near = rfm = _none
+        trait = event = sequence = near = rfm = predict = _none
 
     counter = Count()
     counter.collect(deep)

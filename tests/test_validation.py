@@ -16,7 +16,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from segwise.config import Config, FlatProperties, Geo, JsonProperties, Ref, RfmConfig, SourceRef, TableName, Trait
+from segwise.config import (
+    BgNbdConfig,
+    Config,
+    FlatProperties,
+    Geo,
+    JsonProperties,
+    PredictConfig,
+    Ref,
+    RfmConfig,
+    SourceRef,
+    TableName,
+    Trait,
+)
 from segwise.errors import Diagnostic, ValidationError
 from segwise.loading import load_config, load_project, parse_segments_text
 from segwise.loading.relations import parse_relation
@@ -33,6 +45,8 @@ from segwise.rules.nodes import (
     Measure,
     Near,
     Not,
+    PredictCondition,
+    PredictScore,
     PropertyFilter,
     Regularity,
     RfmCondition,
@@ -81,6 +95,7 @@ sources:
       column: properties
       types: {amount: number, product_id: string}
 rfm: {event: order_completed, monetary: amount, within: 365d}
+predict: {bgnbd: {event: order_completed, unit: 7d, calibration: 730d}}
 """
 
 # Flat properties, no geo, no rfm.
@@ -168,7 +183,7 @@ CONDITION_ERRORS = [
     (
         "{evnt: x}",
         "{evnt",
-        "a condition needs one of the keys all, any, not, trait, event, sequence, in_segment, near, rfm",
+        "a condition needs one of the keys all, any, not, trait, event, sequence, in_segment, near, rfm, predict",
         "did you mean 'event'?",
     ),
     ("[a, b]", "[a", "a condition must be a mapping, got a list", None),
@@ -579,9 +594,56 @@ NEAR_RFM_ERRORS = [
 ]
 
 
+PREDICT_ERRORS = [
+    (
+        "{predict: {model: bgnbdx, p_alive: {lt: 0.3}}}",
+        "bgnbdx",
+        "unknown model 'bgnbdx'; the models are: bgnbd",
+        "did you mean 'bgnbd'?",
+    ),
+    ("{predict: {p_alive: {lt: 0.3}}}", "{p_alive", "predict needs model: bgnbd", None),
+    (
+        "{predict: {model: bgnbd}}",
+        "{model",
+        "predict compares exactly one score, one of: p_alive, expected_purchases",
+        None,
+    ),
+    (
+        "{predict: {model: bgnbd, p_alive: {lt: 0.3}, expected_purchases: {within: 30d, gte: 1}}}",
+        "expected_purchases",
+        "predict compares exactly one score, one of: p_alive, expected_purchases",
+        None,
+    ),
+    (
+        "{predict: {model: bgnbd, expected_purchases: {gte: 1}}}",
+        "{gte",
+        "expected_purchases needs within: the horizon after T, e.g. within: 90d",
+        None,
+    ),
+    (
+        "{predict: {model: bgnbd, expected_purchases: {within: 3x, gte: 1}}}",
+        "3x",
+        f"expected_purchases.within: bad duration '3x': {DURATION_HELP}",
+        None,
+    ),
+    (
+        "{predict: {model: bgnbd, p_alive: {in: [1]}}}",
+        "in:",
+        f"operator 'in' does not apply to predict p_alive; valid operators: {CMP_OPS}",
+        None,
+    ),
+    (
+        "{predict: {model: bgnbd, p_alive: {lt: high}}}",
+        "high",
+        "'lt' on predict p_alive needs a number, got the string 'high'",
+        None,
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("rule", "needle", "message", "hint"),
-    CONDITION_ERRORS + TRAIT_ERRORS + EVENT_ERRORS + SEQUENCE_ERRORS + NEAR_RFM_ERRORS,
+    CONDITION_ERRORS + TRAIT_ERRORS + EVENT_ERRORS + SEQUENCE_ERRORS + NEAR_RFM_ERRORS + PREDICT_ERRORS,
 )
 def test_rule_error(config: Config, rule: str, needle: str, message: str, hint: str | None) -> None:
     error = only(errors(segment_text(rule), config))
@@ -609,6 +671,12 @@ FLAT_ERRORS = [
         "rfm",
         "rfm conditions need the rfm: section in segwise.yml (event, monetary, within)",
         None,
+    ),
+    (
+        "{predict: {model: bgnbd, p_alive: {lt: 0.3}}}",
+        "predict",
+        "predict conditions need the predict: section in segwise.yml",
+        "add predict: {bgnbd: {event: <the purchase event>}}",
     ),
 ]
 
@@ -1769,7 +1837,7 @@ UNKNOWN_KEY_RULES = [
     (
         "{EVENT: a}",
         "{EVENT",
-        "a condition needs one of the keys all, any, not, trait, event, sequence, in_segment, near, rfm",
+        "a condition needs one of the keys all, any, not, trait, event, sequence, in_segment, near, rfm, predict",
         "did you mean 'event'?",
     ),
     # Operators: the closest, else only the operators valid here (no `trait`, `ignore_case`, `property`).
@@ -1862,7 +1930,7 @@ def test_unknown_keys_in_segment_files(config: Config, text: str, row: tuple[int
                 1,
                 1,
                 "unknown key 'zzz' in the config",
-                "expected one of: segments_path, models_path, model_prefix, sources, rfm",
+                "expected one of: segments_path, models_path, model_prefix, sources, rfm, predict",
             ),
         ),
         ("sources:\n", "sources:\n  user: {}\n", (2, 3, "unknown key 'user' in sources", "did you mean 'users'?")),
@@ -1896,6 +1964,12 @@ def test_unknown_keys_in_segment_files(config: Config, text: str, row: tuple[int
             "rfm: {evnt: x, event: order_completed,",
             (22, 7, "unknown key 'evnt' in rfm", "did you mean 'event'?"),
         ),
+        (
+            "predict: {bgnbd: {event",
+            "predict: {bgnbd: {evnt: x, event",
+            (23, 19, "unknown key 'evnt' in predict.bgnbd", "did you mean 'event'?"),
+        ),
+        ("predict: {bgnbd:", "predict: {bgnb:", (23, 11, "unknown key 'bgnb' in predict", "did you mean 'bgnbd'?")),
     ],
 )
 def test_unknown_keys_in_the_config(tmp_path: Path, old: str, new: str, row: tuple[int, int, str, str]) -> None:
@@ -1903,6 +1977,41 @@ def test_unknown_keys_in_the_config(tmp_path: Path, old: str, new: str, row: tup
     diagnostics = config_errors(tmp_path, CONFIG.replace(old, new))
     assert {d.file for d in diagnostics} == {str(tmp_path / "segwise.yml")}
     assert error_rows(diagnostics) == [row]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "row"),
+    [
+        (
+            "unit: 7d",
+            "unit: 12h",
+            (23, 49, "predict.bgnbd.unit must be whole days (purchases are merged per day)", "e.g. 1d or 7d"),
+        ),
+        (
+            "{event: order_completed, unit",
+            "{unit",
+            (23, 18, "predict.bgnbd is missing required key 'event'", None),
+        ),
+        (
+            "calibration: 730d",
+            "calibration: 2 years",
+            (23, 66, f"predict.bgnbd.calibration: bad duration '2 years': {DURATION_HELP}", None),
+        ),
+    ],
+)
+def test_predict_config_errors(tmp_path: Path, old: str, new: str, row: tuple[int, int, str, str | None]) -> None:
+    assert CONFIG.count(old) == 1
+    assert error_rows(config_errors(tmp_path, CONFIG.replace(old, new))) == [row]
+
+
+def test_predict_conditions(config: Config) -> None:
+    within = parse_rule("{predict: {model: bgnbd, expected_purchases: {within: 90d, gte: 1}}}", config)
+    assert within == PredictCondition(
+        "bgnbd", PredictScore.EXPECTED_PURCHASES, Compare(CmpOp.GTE, 1.0), Duration(90 * 86400)
+    )
+    alive = parse_rule("{predict: {model: bgnbd, p_alive: {between: [0.1, 0.3]}}}", config)
+    assert alive == PredictCondition("bgnbd", PredictScore.P_ALIVE, Between(0.1, 0.3))
+    assert config.predict == PredictConfig(BgNbdConfig("order_completed", Duration(7 * 86400), Duration(730 * 86400)))
 
 
 # --- a quoted number (or boolean) where one is needed: the hint shows it unquoted ------------

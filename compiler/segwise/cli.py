@@ -370,3 +370,46 @@ def explain(
     # In a terminal long conditions wrap inside the tree; piped output keeps one line per node.
     console = out if out.is_terminal else Console(highlight=False, width=100_000, color_system=None)
     console.print(render_explanation(result, profile.target), soft_wrap=False)
+
+
+@main.command()
+@TARGET_OPTION
+@click.option("--as-of", "as_of", help="The instant T the model is fitted at (ISO, UTC); default now.")
+@PROFILES_DIR_OPTION
+@PROFILE_OPTION
+@CONFIG_OPTION
+@click.option("--dry-run", is_flag=True, help="Fit and print, but record nothing.")
+def fit(
+    target: str | None,
+    as_of: str | None,
+    profiles_dir: Path | None,
+    profile_name: str | None,
+    config_path: Path,
+    dry_run: bool,
+) -> None:
+    """Fit the BG/NBD model to the purchase history at T, in the warehouse of the dbt profile,
+    and record the fit in `segwise_models`, where `dbt build` scores `predict` segments with
+    the latest fit. Refit when the purchase behaviour may have moved (docs/language.md)."""
+    from segwise.predict.fitting import fit_in_warehouse, record_fit
+    from segwise.warehouse import connect, load_profile, resolver_for
+
+    t = _as_of(as_of)
+    try:
+        project = load_project(config_path)
+        profile = load_profile(config_path, profiles_dir, profile_name, target)
+        resolver = resolver_for(profile, project.config, config_path.parent)
+        with connect(profile) as warehouse:
+            result = fit_in_warehouse(project, warehouse, t, resolver=resolver)
+        p = result.params
+        out.print(
+            f"bgnbd at {t.isoformat()}: r={p['r']:.4f} alpha={p['alpha']:.4f} a={p['a']:.4f} b={p['b']:.4f}, "
+            f"log-likelihood {result.log_likelihood:.2f}, {result.customers:,} customers "
+            f"({result.rows:,} distinct histories read in {result.query_seconds:.2f} s, fitted in "
+            f"{result.fit_seconds:.2f} s); series error of expected_purchases below {result.series_error:.1g}",
+            markup=False,
+        )
+        if not dry_run:
+            record_fit(project, config_path.parent, result, profile.target, profiles_dir, profile_name)
+            out.print(f"recorded in segwise_models (target {profile.target})", markup=False)
+    except SegwiseError as exc:
+        _fail(exc)

@@ -118,6 +118,22 @@ class RfmConfig:
 
 
 @dataclass(frozen=True)
+class BgNbdConfig:
+    """The BG/NBD model's inputs (docs/language.md, 'Predictions'): each user's purchases are
+    the `event` events, merged per calendar day, counted in `unit`s, within `calibration` of T
+    (all history when None)."""
+
+    event: str
+    unit: Duration = Duration(7 * 86400)
+    calibration: Duration | None = None
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    bgnbd: BgNbdConfig | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     users: UsersSource
     events: EventsSource
@@ -126,6 +142,7 @@ class Config:
     rfm: RfmConfig | None = None
     path: str = "segwise.yml"
     model_prefix: str = ""  # generated dbt model names start with it
+    predict: PredictConfig | None = None
 
     def trait_type(self, name: str) -> ValueType | None:
         if name in BUILTIN_TRAITS:

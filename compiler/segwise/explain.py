@@ -35,6 +35,7 @@ from segwise.rules.nodes import (
     InSegment,
     Near,
     Not,
+    PredictCondition,
     Regularity,
     RfmCondition,
     SequenceCondition,
@@ -47,6 +48,7 @@ from segwise.sql.conditions import condition_sql, haversine_km, segment_column
 from segwise.sql.dialects import Target, get_target
 from segwise.sql.holdout import bucket, variant
 from segwise.sql.plan import BUILTIN_FEATURES, measure_feature, period_features, sequence_column
+from segwise.sql.predict import HISTORY_COLUMNS, score_column
 from segwise.sql.query import RFM_COLUMNS, evaluation
 from segwise.sql.relations import Resolver
 from segwise.sql.staging import col, table, trait_column
@@ -159,6 +161,9 @@ def _facts(config: Config, cond: Condition) -> list[tuple[str, list[exp.Expr], b
             ]
         case RfmCondition():
             return [(c, column(f"rfm_{c}"), False) for c in RFM_COLUMNS]
+        case PredictCondition(score=score, within=within):
+            history = [(name, column(c), False) for name, c in HISTORY_COLUMNS.items()]
+            return [*history, (score.value, column(score_column(score, within)), False)]
         case _:
             assert_never(cond)
 

@@ -95,6 +95,7 @@ REASONS = [
     ("changed_users", "changed users rows"),
     ("time_trait_users", "time-based traits"),
     ("rfm_users", "RFM scores"),
+    ("prediction_users", "predictions"),
 ]
 
 

@@ -37,6 +37,7 @@
       {{ exceptions.raise_compiler_error("segwise: the segment_membership model is not one segwise generate wrote; run segwise generate") }}
     {%- endif -%}
     {%- set sql = parts[1] -%}
+    {% do segwise.require_fit(config.get('segwise_predict')) %}
     {% do segwise.update_event_store(parts[0], sw) %}
     {%- set staged = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_eval', type='table') -%}
     {%- set diff = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_diff', type='table') -%}
@@ -239,7 +240,7 @@ where x.change <> 'rehash' or ch.segment is not null
   {%- do statements.append(
       "insert into " ~ r ~ " (as_of, mode, reevaluated_users, max_loaded_at, max_updated_at, segments, started_at,"
       ~ " why, new_event_users, window_edge_users, changed_users, time_trait_users, rfm_users, store, store_rows_added, changes,"
-      ~ " widened_segments, group_hashes)"
+      ~ " widened_segments, group_hashes, prediction_users)"
       ~ " select " ~ t ~ ", '" ~ sw.mode ~ "',"
       ~ " (select max(cast(value as " ~ dbt.type_bigint() ~ ")) from " ~ staged ~ " where kind = 'evaluated'),"
       ~ " (select max(cast(value as " ~ dbt.type_timestamp() ~ ")) from " ~ staged ~ " where kind = 'watermark' and name = 'loaded_at'),"
@@ -251,7 +252,8 @@ where x.change <> 'rehash' or ch.segment is not null
       ~ " " ~ reason ~ "time_traits'), " ~ reason ~ "rfm_scores'),"
       ~ " '" ~ sw.store ~ "', " ~ sw.store_rows_added ~ ","
       ~ " (select count(*) from " ~ diff ~ " where change in ('entered', 'exited')),"
-      ~ " " ~ (sw.widened_segments | length) ~ ", " ~ segwise.text_sql(segwise.group_hashes_text())) -%}
+      ~ " " ~ (sw.widened_segments | length) ~ ", " ~ segwise.text_sql(segwise.group_hashes_text()) ~ ","
+      ~ " " ~ reason ~ "predictions')") -%}
   {#- every buyer's RFM values, which the next run compares with -#}
   {%- set f = segwise.state_relation('segwise_rfm_state') -%}
   {%- do statements.append("delete from " ~ f ~ " where 1 = 1") -%}

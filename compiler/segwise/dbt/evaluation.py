@@ -34,6 +34,7 @@ from segwise.sql.event_store import STORE, new_events, store_rows, store_spec
 from segwise.sql.holdout import variant
 from segwise.sql.params import CandidateScope, Param, StateRelation, StoreIngest, param, widened
 from segwise.sql.plan import Horizon, build_plan
+from segwise.sql.predict import MODELS_TABLE
 from segwise.sql.query import Evaluation, evaluation
 from segwise.sql.relations import for_models
 from segwise.sql.staging import Restriction, Widening, alias, col, relevant_sql, table
@@ -124,7 +125,8 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
         full_runs=True,
         widen=_widening(project, target, param(Param.AS_OF)),
     )
-    ev = scoped(evaluation(project, names, dialect, param(Param.AS_OF), for_models, restriction, store.copy()))
+    models = StateRelation(this=MODELS_TABLE)
+    ev = scoped(evaluation(project, names, dialect, param(Param.AS_OF), for_models, restriction, store.copy(), models))
 
     parts: list[exp.Select] = [_header(target)]
     for name in names:

@@ -135,6 +135,7 @@ STATE_TABLES: dict[str, StateTable] = {
                 Column("changed_users", "bigint", "Candidates whose users row changed (updated_at)."),
                 Column("time_trait_users", "bigint", "Candidates whose timestamp trait crossed a relative bound."),
                 Column("rfm_users", "bigint", "Candidates whose RFM values or scores moved."),
+                Column("prediction_users", "bigint", "Candidates with predictions, which move with T and each fit."),
                 Column("store", "string", "What the run did to the event store: rebuilt or appended."),
                 Column("store_rows_added", "bigint", "Rows the run wrote to the event store."),
                 Column("changes", "bigint", "Rows the run wrote to segment_changes."),

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from segwise.config import (
     BUILTIN_TRAITS,
+    BgNbdConfig,
     Config,
     EventsSource,
     FlatProperties,
     Geo,
     JsonProperties,
+    PredictConfig,
     Properties,
     Relation,
     RfmConfig,
@@ -35,12 +37,12 @@ from segwise.loading.reader import (
 )
 from segwise.loading.relations import parse_relation
 from segwise.loading.yaml_source import YMap, YNode, YScalar, read_yaml_file
-from segwise.rules.values import ValueType
+from segwise.rules.values import Duration, ValueType
 
 # Generated model names start with it (tables keep their own names through dbt aliases),
 # so two projects' generated models can live in one dbt graph (the demo inside a package).
 MODEL_PREFIX_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
-CONFIG_KEYS = ("segments_path", "models_path", "model_prefix", "sources", "rfm")
+CONFIG_KEYS = ("segments_path", "models_path", "model_prefix", "sources", "rfm", "predict")
 SOURCES_KEYS = ("users", "events")
 USERS_KEYS = ("relation", "id", "updated_at", "traits", "geo")
 EVENTS_KEYS = ("relation", "user_id", "name", "timestamp", "loaded_at", "id", "properties")
@@ -48,6 +50,8 @@ TRAIT_KEYS = ("type", "column")
 GEO_KEYS = ("lat", "lon")
 PROPERTIES_KEYS = ("column", "columns", "types")
 RFM_KEYS = ("event", "monetary", "within")
+PREDICT_KEYS = ("bgnbd",)
+BGNBD_KEYS = ("event", "unit", "calibration")
 TYPE_NAMES = tuple(type_.value for type_ in ValueType)
 
 
@@ -92,9 +96,15 @@ def parse_config(r: Reporter, root: YNode | None) -> Config | None:
     rfm = _rfm(r, rfm_node, events) if rfm_node is not None else None
     if users is None or events is None or segments_path is None or models_path is None or model_prefix is None:
         return None
+    predict_node = m.get("predict")
+    predict = _predict(r, predict_node) if predict_node is not None else None
     if rfm_node is not None and rfm is None:
         return None
-    return Config(users, events, segments_path, models_path, rfm, path=r.file, model_prefix=model_prefix)
+    if predict_node is not None and predict is None:
+        return None
+    return Config(
+        users, events, segments_path, models_path, rfm, path=r.file, model_prefix=model_prefix, predict=predict
+    )
 
 
 def _path(r: Reporter, m: YMap, key: str, default: str) -> str | None:
@@ -327,6 +337,31 @@ def _rfm(r: Reporter, node: YNode, events: EventsSource | None) -> RfmConfig | N
     if event is None or monetary is None or within is None:
         return None
     return RfmConfig(event, monetary, within)
+
+
+def _predict(r: Reporter, node: YNode) -> PredictConfig | None:
+    m = as_map(r, node, "predict")
+    if m is None:
+        return None
+    check_keys(r, m, PREDICT_KEYS, "predict")
+    model_node = m.get("bgnbd")
+    if model_node is None:
+        return PredictConfig()
+    bgnbd = as_map(r, model_node, "predict.bgnbd")
+    if bgnbd is None:
+        return None
+    check_keys(r, bgnbd, BGNBD_KEYS, "predict.bgnbd")
+    event_node = require(r, bgnbd, "event", "predict.bgnbd")
+    event = as_str(r, event_node, "predict.bgnbd.event") if event_node is not None else None
+    unit_node, calibration_node = bgnbd.get("unit"), bgnbd.get("calibration")
+    unit = parse_duration(r, unit_node, "predict.bgnbd.unit") if unit_node is not None else Duration(7 * 86400)
+    calibration = parse_duration(r, calibration_node, "predict.bgnbd.calibration") if calibration_node else None
+    if unit is not None and unit_node is not None and unit.seconds % 86400:
+        r.error(unit_node, "predict.bgnbd.unit must be whole days (purchases are merged per day)", "e.g. 1d or 7d")
+        unit = None
+    if event is None or unit is None or (calibration_node is not None and calibration is None):
+        return None
+    return PredictConfig(BgNbdConfig(event, unit, calibration))
 
 
 def _monetary(r: Reporter, node: YNode, name: str, events: EventsSource) -> str | None:

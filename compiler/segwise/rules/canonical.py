@@ -26,6 +26,7 @@ from segwise.rules.nodes import (
     InSegment,
     Near,
     Not,
+    PredictCondition,
     RfmCondition,
     Segment,
     SequenceCondition,
@@ -114,6 +115,9 @@ class _Canonical(Fold[dict[str, Any]]):
     def rfm(self, node: RfmCondition) -> dict[str, Any]:
         return _fields(node)
 
+    def predict(self, node: PredictCondition) -> dict[str, Any]:
+        return _fields(node)
+
 
 def canonical_rule(rule: Condition) -> dict[str, Any]:
     return _Canonical().fold(rule)
@@ -127,6 +131,7 @@ class _ConfigReads(Collector):
         self.properties: set[str] = set()
         self.uses_geo = False
         self.uses_rfm = False
+        self.uses_predict = False
 
     def trait(self, node: TraitCondition) -> None:
         self.traits.add(node.trait)
@@ -150,6 +155,9 @@ class _ConfigReads(Collector):
     def rfm(self, node: RfmCondition) -> None:
         self.uses_rfm = True
 
+    def predict(self, node: PredictCondition) -> None:
+        self.uses_predict = True
+
 
 def _config_used(config: Config, rule: Condition) -> dict[str, Any]:
     """The parts of segwise.yml this rule's membership depends on."""
@@ -167,6 +175,8 @@ def _config_used(config: Config, rule: Condition) -> dict[str, Any]:
     if reads.uses_geo and users.geo:
         traits.update((users.geo.lat, users.geo.lon))
         used["geo"] = _value(users.geo)
+    if reads.uses_predict and config.predict:  # not the fit: a refit changes data, not definitions
+        used["predict"] = _value(config.predict)
     if reads.uses_rfm and config.rfm:
         used["rfm"] = _value(config.rfm)
         properties.add(config.rfm.monetary)

@@ -22,6 +22,7 @@ from segwise.rules.nodes import (
     Measure,
     Near,
     Not,
+    PredictCondition,
     Regularity,
     RfmCondition,
     SequenceCondition,
@@ -153,6 +154,9 @@ def describe(cond: Condition, written: Written | None = None) -> str:
             return f"in_segment {name}"
         case Near(lat=lat, lon=lon, radius_km=radius):
             return f"near {value_text(lat)}, {value_text(lon)} within {value_text(radius)} km"
+        case PredictCondition(model=model, score=score, predicate=predicate, within=within):
+            horizon = f" within {duration_text(within, written)}" if within is not None else ""
+            return f"predict {model} {score.value}{horizon} {predicate_text(predicate, written)}"
         case RfmCondition(tier=tier, comparisons=comparisons):
             parts = [f"tier = {tier.value}"] if tier is not None else []
             parts += [f"{metric.value} {predicate_text(predicate, written)}" for metric, predicate in comparisons]

@@ -200,7 +200,35 @@ class RfmCondition:
     loc: Location | None = _loc()
 
 
-Condition = AllOf | AnyOf | Not | TraitCondition | EventCondition | SequenceCondition | InSegment | Near | RfmCondition
+class PredictScore(StrEnum):
+    P_ALIVE = "p_alive"  # the probability that the customer is still active at T
+    EXPECTED_PURCHASES = "expected_purchases"  # expected purchases in (T, T + within]
+
+
+@dataclass(frozen=True)
+class PredictCondition:
+    """`predict: {model: bgnbd, p_alive: {...}}` or `{..., expected_purchases: {within: D, ...}}`:
+    a comparison on a score of the latest fit of the model (docs/language.md, 'Predictions')."""
+
+    model: str
+    score: PredictScore
+    predicate: Predicate
+    within: Duration | None = None  # expected_purchases only
+    loc: Location | None = _loc()
+
+
+Condition = (
+    AllOf
+    | AnyOf
+    | Not
+    | TraitCondition
+    | EventCondition
+    | SequenceCondition
+    | InSegment
+    | Near
+    | RfmCondition
+    | PredictCondition
+)
 
 
 # --- definitions -----------------------------------------------------------------------

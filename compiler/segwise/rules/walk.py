@@ -28,6 +28,7 @@ from segwise.rules.nodes import (
     InSegment,
     Near,
     Not,
+    PredictCondition,
     RfmCondition,
     SequenceCondition,
     TraitCondition,
@@ -46,6 +47,7 @@ HANDLERS: dict[type, str] = {
     InSegment: "in_segment",
     Near: "near",
     RfmCondition: "rfm",
+    PredictCondition: "predict",
 }
 
 
@@ -56,7 +58,15 @@ def children(cond: Condition) -> tuple[Condition, ...]:
             return items
         case Not(item=item):
             return (item,)
-        case TraitCondition() | EventCondition() | SequenceCondition() | InSegment() | Near() | RfmCondition():
+        case (
+            TraitCondition()
+            | EventCondition()
+            | SequenceCondition()
+            | InSegment()
+            | Near()
+            | RfmCondition()
+            | PredictCondition()
+        ):
             return ()
         case _:
             assert_never(cond)
@@ -102,6 +112,8 @@ class Visitor(ABC, Generic[R]):
                 return self.near(cond)
             case RfmCondition():
                 return self.rfm(cond)
+            case PredictCondition():
+                return self.predict(cond)
             case _:
                 assert_never(cond)
 
@@ -131,6 +143,9 @@ class Visitor(ABC, Generic[R]):
 
     @abstractmethod
     def rfm(self, node: RfmCondition) -> R: ...
+
+    @abstractmethod
+    def predict(self, node: PredictCondition) -> R: ...
 
 
 class Collector(Visitor[None]):
@@ -192,6 +207,8 @@ class Fold(ABC, Generic[R]):
                 return self.near(node)
             case RfmCondition():
                 return self.rfm(node)
+            case PredictCondition():
+                return self.predict(node)
             case _:
                 assert_never(node)
 
@@ -221,3 +238,6 @@ class Fold(ABC, Generic[R]):
 
     @abstractmethod
     def rfm(self, node: RfmCondition) -> R: ...
+
+    @abstractmethod
+    def predict(self, node: PredictCondition) -> R: ...

@@ -37,6 +37,7 @@ from segwise.rules.nodes import (
     EventFilter,
     InSegment,
     Near,
+    PredictCondition,
     Regularity,
     RfmCondition,
     SequenceCondition,
@@ -84,6 +85,7 @@ class Edges:
     # (event name, timestamp property) of `where` filters with a relative bound
     properties: dict[tuple[str, str], set[Edge]] = field(default_factory=dict)
     rfm: bool = False
+    predict: bool = False
 
     def event(self, name: str | None, *edges: int | Edge) -> None:
         self.events.setdefault(name, set()).update(e if isinstance(e, tuple) else (e, False) for e in edges)
@@ -155,6 +157,9 @@ class _EdgeFinder(Collector):
     def rfm(self, node: RfmCondition) -> None:
         self.edges.rfm = True
 
+    def predict(self, node: PredictCondition) -> None:
+        self.edges.predict = True
+
 
 def _crossed(ts: exp.Expr, edge: Edge, t: exp.Expr, prev: exp.Expr) -> exp.Expr:
     """The values the edge passed over while moving from `prev - offset` to `T - offset`:
@@ -171,8 +176,8 @@ def _crossed(ts: exp.Expr, edge: Edge, t: exp.Expr, prev: exp.Expr) -> exp.Expr:
 
 
 # Why a user is a candidate: one 0/1 column each in the candidates query (segwise_runs counts them).
-EVENT_REASONS = ("new_events", "window_edges", "rfm_scores")
-REASONS = ("new_events", "window_edges", "changed_users", "time_traits", "rfm_scores")
+EVENT_REASONS = ("new_events", "window_edges", "rfm_scores", "predictions")
+REASONS = ("new_events", "window_edges", "changed_users", "time_traits", "rfm_scores", "predictions")
 
 
 def _flagged(user_id: exp.Expr, source: exp.Expr, raw_id: exp.Expr, tests: dict[str, list[exp.Expr]]) -> exp.Select:
@@ -263,6 +268,15 @@ def candidates_query(
                 exp.LTE(this=ts.copy(), expression=as_of.copy()),
             )
             on_events["rfm_scores"].append(rfm_window)
+    predict = config.predict.bgnbd if config.predict else None
+    if edges.predict and predict is not None:
+        # A buyer's scores move with T (their age grows), and with every new fit: each user
+        # with a purchase the model reads at T or read at the previous T.
+        buyer: list[exp.Expr] = [exp.EQ(this=name.copy(), expression=literals.string(predict.event))]
+        buyer.append(exp.LTE(this=ts.copy(), expression=as_of.copy()))
+        if predict.calibration is not None:
+            buyer.append(exp.GT(this=ts.copy(), expression=literals.minus(prev, predict.calibration)))
+        on_events["predictions"].append(exp.and_(*buyer))
     event_user = text_id(target, user.copy()) if store is None else user.copy()
     from_events = _flagged(event_user, exp.alias_(events, "e", table=True), user, on_events)
 

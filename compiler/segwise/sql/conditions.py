@@ -20,6 +20,7 @@ from segwise.rules.nodes import (
     InSegment,
     Near,
     Not,
+    PredictCondition,
     Regularity,
     RfmCondition,
     SequenceCondition,
@@ -31,6 +32,7 @@ from segwise.sql import literals
 from segwise.sql.dialects import Target
 from segwise.sql.plan import BUILTIN_FEATURES, measure_feature, period_features, sequence_column
 from segwise.sql.predicates import predicate_sql, two_valued
+from segwise.sql.predict import score_column
 from segwise.sql.staging import col, trait_column
 
 EARTH_RADIUS_KM = 6371.0088
@@ -114,6 +116,11 @@ class _ConditionSql(Fold[exp.Expr]):
         assert geo is not None  # validated
         distance = haversine_km(col(trait_column(geo.lat)), col(trait_column(geo.lon)), node.lat, node.lon)
         return two_valued(exp.LTE(this=distance, expression=literals.number(node.radius_km)), False)
+
+    def predict(self, node: PredictCondition) -> exp.Expr:
+        # No purchase, or no fit: a NULL score, which fails every comparison, neq included.
+        column = col(score_column(node.score, node.within))
+        return predicate_sql(self.target, column, node.predicate, self.as_of, missing=False)
 
     def rfm(self, node: RfmCondition) -> exp.Expr:
         tests: list[exp.Expr] = []

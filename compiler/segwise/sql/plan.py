@@ -21,6 +21,8 @@ from segwise.rules.nodes import (
     InSegment,
     Measure,
     Near,
+    PredictCondition,
+    PredictScore,
     Regularity,
     RfmCondition,
     Segment,
@@ -136,6 +138,8 @@ class Plan:
     property_events: dict[str, dict[str, Horizon]] = field(default_factory=dict)
     traits: dict[str, None] = field(default_factory=dict)
     uses_rfm: bool = False
+    # the prediction scores the rules compare: (score, horizon)
+    predictions: dict[tuple[PredictScore, Duration | None], None] = field(default_factory=dict)
 
     def add_event(self, event: str, horizon: Horizon) -> None:
         self.event_horizons[event] = horizon.merge(self.event_horizons.get(event))
@@ -199,6 +203,14 @@ class _Needs(Collector):
             raise CompileError("`near` needs sources.users.geo")
         self.plan.traits[geo.lat] = None
         self.plan.traits[geo.lon] = None
+
+    def predict(self, node: PredictCondition) -> None:
+        predict = self.plan.project.config.predict
+        if predict is None or predict.bgnbd is None:
+            raise CompileError("`predict` conditions need the predict: section of segwise.yml")
+        model = predict.bgnbd
+        self.plan.add_event(model.event, Horizon(ago=model.calibration))
+        self.plan.predictions[(node.score, node.within)] = None
 
     def rfm(self, node: RfmCondition) -> None:
         rfm = self.plan.project.config.rfm

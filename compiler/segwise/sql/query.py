@@ -29,6 +29,7 @@ from segwise.sql.conditions import condition_sql, segment_column
 from segwise.sql.dialects import Target, get_target
 from segwise.sql.holdout import variant
 from segwise.sql.plan import Plan, build_plan, sequence_column
+from segwise.sql.predict import HISTORY_COLUMNS, MODELS_TABLE, predict_ctes, score_column
 from segwise.sql.relations import Resolver, direct
 from segwise.sql.rfm import rfm_ctes, rfm_events_cte
 from segwise.sql.sequences import sequence_ctes
@@ -83,6 +84,7 @@ def evaluation(
     resolver: Resolver | None = None,
     candidates: exp.Query | Restriction | None = None,
     store: exp.Expr | None = None,
+    models: exp.Expr | None = None,
 ) -> Evaluation:
     """Everything needed to decide membership of `names` (and what they reference) at T.
 
@@ -132,6 +134,10 @@ def evaluation(
             ctes.append(("sw_rfm_events", everyone))
             rfm_events = "sw_rfm_events"
         ctes.extend(rfm_ctes(target, config.rfm, rfm_events, t))
+    if plan.predictions:  # per user, not ranked against the others: the candidates' events suffice
+        assert config.predict is not None and config.predict.bgnbd is not None
+        fits = models if models is not None else exp.to_table(MODELS_TABLE)
+        ctes.extend(predict_ctes(target, config.predict.bgnbd, "sw_events", t, fits, plan.predictions))
 
     ids: exp.Query = exp.union(
         exp.select(col("user_id")).from_(table("sw_users"), copy=False),
@@ -184,6 +190,12 @@ def evaluation(
         base = base.select(*(exp.alias_(col(c, "r"), f"rfm_{c}") for c in RFM_COLUMNS), copy=False)
         base = base.join(
             exp.alias_(exp.to_table("sw_rfm"), "r", table=True), on=_same_user("r"), join_type="left", copy=False
+        )
+    if plan.predictions:
+        predicted = [*HISTORY_COLUMNS.values(), *(score_column(s, w) for s, w in plan.predictions)]
+        base = base.select(*(col(c, "p") for c in predicted), copy=False)
+        base = base.join(
+            exp.alias_(exp.to_table("sw_bgnbd"), "p", table=True), on=_same_user("p"), join_type="left", copy=False
         )
     ctes.append(("sw_base", base))
 

@@ -235,7 +235,7 @@ class _Reads(Collector):
     def _nothing(self, node: Condition) -> None:
         return None  # traits, references, geo: no events read by name (rfm: see project_reads)
 
-    trait = in_segment = near = rfm = _nothing
+    trait = in_segment = near = rfm = predict = _nothing
 
 
 def condition_reads(cond: Condition, loc: Location) -> list[Read]:
@@ -250,6 +250,9 @@ def project_reads(project: Project, places: _Places) -> list[Read]:
     for segment in project.segments.values():
         reads.extend(condition_reads(segment.rule, segment.loc or Location(project.config.path, 1, 1)))
     rfm = project.config.rfm
+    predict = project.config.predict
+    if predict is not None and predict.bgnbd is not None:
+        reads.append(Read(predict.bgnbd.event, None, places.at("predict", "bgnbd", "event")))
     if rfm is not None:
         reads.append(Read(rfm.event, None, places.at("rfm", "event")))
         reads.append(Read(rfm.event, rfm.monetary, places.at("rfm", "monetary")))
