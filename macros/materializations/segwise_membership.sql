@@ -38,6 +38,10 @@
     {%- endif -%}
     {%- set sql = parts[1] -%}
     {% do segwise.require_fit(config.get('segwise_predict')) %}
+    {%- if config.get('segwise_predict') and target.type == 'postgres' -%}
+      {#- the scores are long expressions: PostgreSQL's JIT would spend minutes compiling them -#}
+      {% do segwise.execute("set local jit = off") %}
+    {%- endif -%}
     {% do segwise.update_event_store(parts[0], sw) %}
     {%- set staged = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_eval', type='table') -%}
     {%- set diff = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__sw_diff', type='table') -%}
