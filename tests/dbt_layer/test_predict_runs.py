@@ -84,8 +84,9 @@ ENGINES = [
     pytest.param("snowflake", marks=pytest.mark.snowflake),
     pytest.param("bigquery", marks=pytest.mark.bigquery),
 ]
-# The emulators load rows slowly: there, the first 800 of the 2,357 customers.
-EMULATED_CUSTOMERS = 800
+# The emulators run each query slowly: there, the first 400 of the 2,357 customers, and no refit
+# (the latest fit is chosen in SQL that is the same on every engine, and tested on the others).
+EMULATED_CUSTOMERS = 400
 
 
 @pytest.fixture(params=ENGINES)
@@ -127,6 +128,8 @@ def test_predict_segments_through_dbt(project: DbtProject, purchases: list[tuple
     mode, users = max(project.rows("segwise_runs", "as_of, mode, prediction_users"))[1:]
     assert mode == "incremental" and users == len({c for c, w in purchases if w <= t2})  # every buyer
 
+    if project.kind in ("snowflake", "bigquery"):
+        return
     # a refit: the next run scores with the latest fit
     refit = _fit(project, t2)
     assert refit != params
