@@ -32,7 +32,7 @@ from segwise.sql.conditions import segment_column
 from segwise.sql.dialects import Target, get_target
 from segwise.sql.event_store import STORE, new_events, store_rows, store_spec
 from segwise.sql.holdout import variant
-from segwise.sql.params import CandidateScope, Param, StateRelation, StoreIngest, param, widened
+from segwise.sql.params import Param, StateRelation, StoreIngest, param, widened
 from segwise.sql.plan import Horizon, build_plan
 from segwise.sql.predict import MODELS_TABLE
 from segwise.sql.query import Evaluation, evaluation
@@ -88,9 +88,9 @@ def _widening(project: Project, target: Target, as_of: exp.Expr) -> Widening:
 IN_SCOPE = "sw_in_scope"
 
 
-def scoped(ev: Evaluation) -> Evaluation:
-    in_scope = exp.In(this=col("user_id"), query=exp.select(col("user_id")).from_(table("sw_candidates")).subquery())
-    rows = exp.Select(expressions=[exp.Star(), alias(CandidateScope(this=in_scope), IN_SCOPE)])
+def scoped(ev: Evaluation, restriction: Restriction, target: Target) -> Evaluation:
+    in_scope = restriction.condition(target, col("user_id"))  # the candidates alone, not widened
+    rows = exp.Select(expressions=[exp.Star(), alias(in_scope, IN_SCOPE)])
     rows.set("from_", exp.From(this=table(ev.final)))
     return Evaluation(ev.plan, [*ev.ctes, ("sw_scoped", rows)], "sw_scoped")
 
@@ -126,7 +126,8 @@ def membership_model_sql(project: Project, dialect: str, hashes: Mapping[str, st
         widen=_widening(project, target, param(Param.AS_OF)),
     )
     models = StateRelation(this=MODELS_TABLE)
-    ev = scoped(evaluation(project, names, dialect, param(Param.AS_OF), for_models, restriction, store.copy(), models))
+    ev = evaluation(project, names, dialect, param(Param.AS_OF), for_models, restriction, store.copy(), models)
+    ev = scoped(ev, restriction, target)
 
     parts: list[exp.Select] = [_header(target)]
     for name in names:

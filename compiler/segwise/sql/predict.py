@@ -24,11 +24,11 @@ from segwise.rules.nodes import PredictScore
 from segwise.rules.values import Duration
 from segwise.sql import literals
 from segwise.sql.dialects import ElapsedMicros, Target
+from segwise.sql.rfm import MICROS_PER_DAY
 from segwise.sql.staging import USER_KEY, alias, col, table, user_id_of_key
 
 MODELS_TABLE = "segwise_models"
 BGNBD = "bgnbd"
-MICROS_PER_DAY = 86_400_000_000
 HISTORY_COLUMNS = {"x": "bgnbd_x", "t_x": "bgnbd_t_x", "age": "bgnbd_age"}
 
 Score = tuple[PredictScore, Duration | None]
