@@ -295,3 +295,21 @@ def _stack_depth() -> int:
     while frame is not None:
         frame, depth = frame.f_back, depth + 1  # type: ignore[assignment]
     return depth
+
+
+def test_the_sql_gives_the_authors_worksheet_values() -> None:
+    """The scores of the SQL at the paper's maximum-likelihood fit equal the values the authors
+    published with it (their worksheet for the paper): E[X(t)] of a new customer (x = t_x = T = 0)
+    at six horizons, and E[Y(39)] of the customer with x = 2, t_x = 30.43, T = 38.86: 1.226."""
+    target = get_target("duckdb")
+    fit = (0.2425944848387095, 4.413600802634334, 0.7929221241823959, 2.4259071009194755)
+    params = Params(*(literals.number(v) for v in fit))
+    published = {0.1429: 0.0078, 1.0: 0.0532, 3.0: 0.1506, 31.8571: 1.0405, 32.0: 1.0437, 78.0: 1.8576}
+    new = _duck([(0.0, 0.0, 0.0)])
+    query = exp.select(*(expected_purchases_sql(target, params, t, *_history()) for t in published))
+    (got,) = new.query(target.sql(query.from_(_from_histories())))
+    for (t, value), score in zip(published.items(), got, strict=True):
+        assert abs(score - value) <= 0.0005 * value + 0.00005, (t, score, value)
+    query = exp.select(expected_purchases_sql(target, params, 39.0, *_history())).from_(_from_histories())
+    ((conditional,),) = _duck([(2.0, 30.43, 38.86)]).query(target.sql(query))
+    assert abs(conditional - 1.226) <= 0.0005, conditional
