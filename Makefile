@@ -13,7 +13,7 @@ install: $(VENV)/.installed
 $(VENV)/.demo-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[report]'
 	touch $@
 
 $(VENV)/.installed: pyproject.toml
@@ -87,6 +87,7 @@ demo: $(VENV)/.demo-installed
 	cd $(DEMO) && $(DEMO_ENV) $(SEGWISE) build --vars '{segwise_as_of: "$(DEMO_WEEK_BEFORE)"}'
 	cd $(DEMO) && $(DEMO_ENV) $(SEGWISE) build --vars '{segwise_as_of: "$(DEMO_AS_OF)"}'
 	$(DEMO_ENV) $(BIN)/python -m segwise_demo.summary --database segwise.duckdb --project $(DEMO)
+	cd $(DEMO) && $(DEMO_ENV) $(SEGWISE) report --out $(CURDIR)/report
 
 # After `make demo`: load HOURS more hours of events and run again, incrementally.
 HOURS ?= 6
@@ -95,6 +96,7 @@ demo-incremental: $(VENV)/.demo-installed
 	cd $(DEMO) && $(DEMO_ENV) $(SEGWISE) build \
 	  --vars "{segwise_as_of: \"$$($(DEMO_ENV) $(CURDIR)/$(BIN)/python -m segwise_demo.next_as_of --data $(CURDIR)/data)\"}"
 	$(DEMO_ENV) $(BIN)/python -m segwise_demo.summary --database segwise.duckdb --project $(DEMO)
+	cd $(DEMO) && $(DEMO_ENV) $(SEGWISE) report --out $(CURDIR)/report
 
 # The second demo, on real data: CDNOW purchases (1997-1998), RFM and recency/frequency
 # segments (demos/cdnow). The purchase file ships with the `demo` extra (lifetimes).
@@ -118,4 +120,4 @@ bench: install
 	  --events $$(( $(EVENTS) / 10 )) $$(( $(EVENTS) * 3 / 10 )) $(EVENTS) --out bench/results.json
 
 clean:
-	rm -rf $(VENV) $(OLDEST) $(ENGINES) .pytest_cache .hypothesis .mypy_cache .ruff_cache target data segwise.duckdb cdnow.duckdb demos/*/target demos/*/dbt_packages demos/*/logs bench/work
+	rm -rf $(VENV) $(OLDEST) $(ENGINES) .pytest_cache .hypothesis .mypy_cache .ruff_cache target data report segwise.duckdb cdnow.duckdb demos/*/target demos/*/dbt_packages demos/*/logs bench/work

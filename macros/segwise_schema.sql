@@ -3,7 +3,7 @@
 
 {#- The tables segwise keeps in the target schema, in the order they are created. -#}
 {% macro state_table_names() %}
-  {{ return(['segment_membership', 'segment_membership_history', 'segment_changes', 'segment_sizes', 'segment_group_membership', 'segwise_runs', 'segwise_segments', 'segwise_event_store_state', 'segwise_rfm_state']) }}
+  {{ return(['segment_membership', 'segment_membership_history', 'segment_changes', 'segment_sizes', 'segment_group_membership', 'segment_group_changes', 'segment_overlaps', 'segwise_runs', 'segwise_segments', 'segwise_event_store_state', 'segwise_rfm_state']) }}
 {% endmacro %}
 
 {#- (column, type) of each state table. -#}
@@ -11,12 +11,15 @@
   {%- set s = dbt.type_string() -%}
   {%- set t = dbt.type_timestamp() -%}
   {%- set b = dbt.type_bigint() -%}
+  {%- set f = dbt.type_float() -%}
   {%- set tables = {
     'segment_membership': [('segment', s), ('user_id', s), ('variant', s), ('entered_at', t), ('definition_hash', s), ('evaluated_at', t)],
     'segment_membership_history': [('segment', s), ('user_id', s), ('valid_from', t), ('valid_to', t), ('variant', s), ('definition_hash', s)],
     'segment_changes': [('segment', s), ('user_id', s), ('changed_at', t), ('change', s), ('reason', s)],
     'segment_sizes': [('segment', s), ('evaluated_at', t), ('members', b), ('entered', b), ('exited', b), ('control_members', b)],
     'segment_group_membership': [('group_name', s), ('user_id', s), ('segment', s), ('evaluated_at', t)],
+    'segment_group_changes': [('group_name', s), ('user_id', s), ('changed_at', t), ('from_segment', s), ('to_segment', s)],
+    'segment_overlaps': [('a_group', s), ('a', s), ('b_group', s), ('b', s), ('shared', b), ('a_members', b), ('b_members', b), ('jaccard', f), ('evaluated_at', t)],
     'segwise_runs': [('as_of', t), ('mode', s), ('reevaluated_users', b), ('max_loaded_at', t), ('max_updated_at', t), ('segments', b), ('started_at', t), ('why', s), ('new_event_users', b), ('window_edge_users', b), ('changed_users', b), ('time_trait_users', b), ('rfm_users', b), ('prediction_users', b), ('store', s), ('store_rows_added', b), ('changes', b), ('widened_segments', b), ('group_hashes', s)],
     'segwise_segments': [('segment', s), ('definition_hash', s), ('evaluated_at', t)],
     'segwise_event_store_state': [('spec', s), ('max_loaded_at', t), ('built_at', t), ('as_of', t)],

@@ -96,3 +96,64 @@ def test_the_summary_ends_with_the_database_and_next_commands(demo: Path, capsys
     assert any("segwise preview" in line and f"--as-of {T}" in line for line in tail), tail
     assert any("segwise explain" in line for line in tail) and any("duckdb" in line for line in tail)
     assert tail[-1] == 'Queries for analysts: README.md, "Querying the results".'
+
+
+def _report(project: Path, env: dict[str, str], out: Path) -> list[str]:
+    """`segwise report` as `make demo` runs it: its output, after checking what it wrote."""
+    segwise = str(Path(sys.executable).parent / "segwise")
+    done = subprocess.run([segwise, "report", "--out", str(out)], cwd=project, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for picture in ("sizes", "churn", "overlaps", "groups", "flows"):
+        png = (out / f"{picture}.png").read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 5000, picture
+    assert page.count("data:image/png;base64,") == 5 and "http://" not in page and "https://" not in page
+    return done.stdout.splitlines()
+
+
+def test_the_report_builds_after_the_demo_and_after_an_incremental_run(demo: Path, tmp_path: Path) -> None:
+    """`make demo` ends by pointing at the report; `make demo-incremental` adds a run to it."""
+    root = tmp_path / "copy"
+    shutil.copytree(demo.parent, root, symlinks=True)
+    project, database, data = root / "ecommerce", root / "segwise.duckdb", root / "data"
+    env = {**os.environ, "SEGWISE_DUCKDB_PATH": str(database), "SEGWISE_DEMO_DATA": str(data)}
+    lines = _report(project, env, root / "report")
+    assert lines[-2] == f"The report: {(root / 'report' / 'report.html').resolve()} (one file; open it in a browser)"
+    # make demo-incremental: six more hours of events, a run at the next T, the report again
+    assert generate.main(["--out", str(data), "--append-hours", "6"]) == 0
+    next_t = subprocess.run(
+        [sys.executable, "-m", "segwise_demo.next_as_of", "--data", str(data)],
+        env={**env, "PYTHONPATH": str(REPO / "demos")}, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    segwise = str(Path(sys.executable).parent / "segwise")
+    build = [segwise, "build", "--vars", json.dumps({"segwise_as_of": next_t}), "--quiet"]
+    done = subprocess.run(build, cwd=project, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    _report(project, env, root / "report")
+    page = (root / "report" / "report.html").read_text(encoding="utf-8")
+    assert next_t.replace("T", " ")[:16] in page  # the new run is in it
+
+
+def test_export_writes_the_members_the_table_holds(demo: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "SEGWISE_DUCKDB_PATH": str(demo), "SEGWISE_DEMO_DATA": str(demo.parent / "data")}
+    segwise = str(Path(sys.executable).parent / "segwise")
+    out = tmp_path / "vip.csv"
+    done = subprocess.run(
+        [segwise, "export", "vip", "--out", str(out)],
+        cwd=demo.parent / "ecommerce",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    con = duckdb.connect(str(demo), read_only=True)
+    try:
+        members = con.execute(
+            "select user_id from segment_membership where segment = 'vip' order by user_id"
+        ).fetchall()
+    finally:
+        con.close()
+    lines = out.read_text().splitlines()
+    assert lines[0] == "user_id,variant,entered_at"
+    assert [line.split(",")[0] for line in lines[1:]] == [m[0] for m in members]
+    assert done.stdout.strip() == f"wrote {len(members):,} members of vip to {out}"

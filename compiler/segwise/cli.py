@@ -413,3 +413,7 @@ def fit(
             out.print(f"recorded in segwise_models (target {profile.target})", markup=False)
     except SegwiseError as exc:
         _fail(exc)
+
+
+# The analysts' commands live in their own module; importing it registers them.
+from segwise import analyst_commands  # noqa: E402,F401

@@ -8,8 +8,8 @@
        which reads the store.
     3. Stage the model SQL's rows (scope, members, group labels, definitions, watermarks) in
        <this>__sw_eval, and the transitions against the current membership in <this>__sw_diff.
-    4. Apply them in one transaction: changes, history, membership, sizes, groups, the run
-       log and the definitions state. A run that fails or is killed before the commit leaves
+    4. Apply them in one transaction: changes, history, membership, sizes, groups and their
+       label changes, overlaps, the run log and the definitions state. A run that fails or is killed before the commit leaves
        every table as it was. The next run starts from that state and converges. -#}
 
 {% materialization segwise_membership, default %}
@@ -227,16 +227,20 @@ where x.change <> 'rehash' or ch.segment is not null
       ~ " left join (select segment, count(*) as members, sum(case when variant = 'control' then 1 else 0 end) as control_members from " ~ m ~ " group by segment) k on k.segment = n.segment"
       ~ " left join (select segment, sum(case when change = 'entered' then 1 else 0 end) as entered, sum(case when change = 'exited' then 1 else 0 end) as exited from " ~ diff ~ " group by segment) x on x.segment = n.segment") -%}
 
-  {#- groups: the labels of every user evaluated in this run -#}
+  {#- groups: the labels of every user evaluated in this run, and the log of those that changed -#}
   {%- if sw.full -%}
-    {%- do statements.append("delete from " ~ g ~ " where 1 = 1") -%}
+    {%- set replaced = "1 = 1" -%}
   {%- else -%}
     {#- and every label of the groups relabelled for everyone, or no longer defined -#}
     {%- set groups = (config.get('segwise_groups') or {}).keys() | sort -%}
-    {%- do statements.append("delete from " ~ g ~ " where user_id in (" ~ scope ~ ") or " ~ segwise.in_names('group_name', sw.widened_groups)
-        ~ " or not (" ~ segwise.in_names('group_name', groups) ~ ")") -%}
+    {%- set replaced = "user_id in (" ~ scope ~ ") or " ~ segwise.in_names('group_name', sw.widened_groups)
+        ~ " or not (" ~ segwise.in_names('group_name', groups) ~ ")" -%}
   {%- endif -%}
+  {%- do statements.append(segwise.group_change_statement(staged, replaced, sw)) -%}
+  {%- do statements.append("delete from " ~ g ~ " where " ~ replaced) -%}
   {%- do statements.append("insert into " ~ g ~ " (group_name, user_id, segment, evaluated_at) select name, user_id, value, " ~ t ~ " from " ~ staged ~ " where kind = 'group'") -%}
+  {#- overlaps of the membership and labels the run leaves -#}
+  {%- do statements.extend(segwise.overlap_statements(sw)) -%}
 
   {#- the run log and the definitions this run evaluated -#}
   {%- do statements.append("delete from " ~ r ~ " where as_of = " ~ t) -%}

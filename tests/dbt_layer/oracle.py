@@ -1,8 +1,10 @@
 """What the state tables must hold after each run, from the reference evaluator (docs/semantics.md):
-history and the change log as one row per transition, sizes per run, groups."""
+history and the change log as one row per transition, sizes per run, groups and their label
+changes, and the overlaps counted pair by pair."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +24,7 @@ class Expected:
     changes: list[tuple[Any, ...]] = field(default_factory=list)
     sizes: list[tuple[Any, ...]] = field(default_factory=list)
     groups: list[tuple[Any, ...]] = field(default_factory=list)
+    group_changes: list[tuple[Any, ...]] = field(default_factory=list)
     runs: list[tuple[datetime, str]] = field(default_factory=list)
     group_defs: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # the last run's: priority, fallback
 
@@ -82,8 +85,27 @@ class Expected:
             entered, exited = touched.get(seg, [0, 0])
             self.sizes.append((seg, as_of, len(inside), entered, exited, sum(v == "control" for v in inside)))
         labels = evaluate_groups(config, segments, groups, users, events, as_of)
+        before_labels = {(g, u): label for g, u, label in self.groups}
         self.groups = sorted((g, u, label) for g, found in labels.items() for u, label in found.items())
+        after_labels = {(g, u): label for g, u, label in self.groups}
+        for g, u in sorted(set(before_labels) | set(after_labels)):
+            if before_labels.get((g, u)) != after_labels.get((g, u)):
+                self.group_changes.append((g, u, as_of, before_labels.get((g, u)), after_labels.get((g, u))))
         self.runs = [r for r in self.runs if r[0] != as_of] + [(as_of, mode)]
+
+    def overlaps(self) -> list[tuple[Any, ...]]:
+        """Every two segments or group labels sharing a member, both orders, counted pair by pair."""
+        holders: dict[tuple[str | None, str], set[str]] = {}
+        for seg, user in self.members:
+            holders.setdefault((None, seg), set()).add(user)
+        for group, user, label in self.groups:
+            holders.setdefault((group, label), set()).add(user)
+        rows = []
+        for a, b in itertools.permutations(holders, 2):
+            shared = len(holders[a] & holders[b])
+            if shared:
+                rows.append((a[0], a[1], b[0], b[1], shared, len(holders[a]), len(holders[b])))
+        return sorted(rows, key=repr)
 
     def tables(self) -> dict[str, list[tuple[Any, ...]]]:
         return {
@@ -92,5 +114,7 @@ class Expected:
             "segment_changes": sorted(self.changes, key=repr),
             "segment_sizes": sorted(self.sizes, key=repr),
             "segment_group_membership": sorted(self.groups, key=repr),
+            "segment_group_changes": sorted(self.group_changes, key=repr),
+            "segment_overlaps": self.overlaps(),
             "segwise_runs": sorted(self.runs, key=repr),
         }

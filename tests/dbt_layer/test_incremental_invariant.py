@@ -7,7 +7,7 @@ and a history reset. After every run, each state table must equal what the refer
 evaluator says it should hold:
 - segment_membership equals a full evaluation at that T, with entered_at and the hash;
 - history and the change log hold exactly one row per transition, with its reason;
-- sizes, groups and the run log match.
+- sizes, groups, the label changes, the overlaps (counted pair by pair) and the run log match.
 A re-run at the same T and a T that goes backwards must change nothing.
 """
 
@@ -41,6 +41,8 @@ COLUMNS = {
     "segment_changes": "segment, user_id, changed_at, change, reason",
     "segment_sizes": "segment, evaluated_at, members, entered, exited, control_members",
     "segment_group_membership": "group_name, user_id, segment",
+    "segment_group_changes": "group_name, user_id, changed_at, from_segment, to_segment",
+    "segment_overlaps": "a_group, a, b_group, b, shared, a_members, b_members",
     "segwise_runs": "as_of, mode",
 }
 
@@ -91,6 +93,8 @@ def replay(tmp: Path, engine: str | Warehouse, scenario: Scenario, pg_dsn: str |
                     f"{table} after {where}\nmissing: {sorted(set(want[table]) - set(got[table]), key=repr)[:10]}\n"
                     f"unexpected: {sorted(set(got[table]) - set(want[table]), key=repr)[:10]}"
                 )
+            for shared, a, b, jaccard in project.rows("segment_overlaps", "shared, a_members, b_members, jaccard"):
+                assert abs(jaccard - shared / (a + b - shared)) <= 1e-12, f"jaccard {jaccard} after {where}"
             drift = project.store_drift(compiled)
             assert not drift, f"{drift}\nafter {where}"
             last_t = run.as_of

@@ -149,6 +149,10 @@ def _run_demo(project: DbtProject, demo: dict[str, Any]) -> list[dict[str, list[
                 "membership": project.rows("segment_membership", "segment, user_id, variant"),
                 "groups": project.rows("segment_group_membership", "group_name, user_id, segment"),
                 "runs": project.rows("segwise_runs", "as_of, mode"),
+                "overlaps": project.rows("segment_overlaps", "a_group, a, b_group, b, shared, a_members, b_members"),
+                "group_changes": project.rows(
+                    "segment_group_changes", "group_name, user_id, changed_at, from_segment, to_segment"
+                ),
             }
         )
     return results
@@ -195,7 +199,7 @@ def test_demo_membership_equals_duckdb(
     finally:
         project.close()
     for stage, (mine, duck) in enumerate(zip(got, duckdb_demo, strict=True)):
-        for table in ("membership", "groups", "runs"):
+        for table in ("membership", "groups", "runs", "overlaps", "group_changes"):
             missing = sorted(set(duck[table]) - set(mine[table]), key=repr)[:10]
             extra = sorted(set(mine[table]) - set(duck[table]), key=repr)[:10]
             assert mine[table] == duck[table], f"{engine} run {stage} {table}: missing {missing}, extra {extra}"

@@ -65,12 +65,14 @@ def predicting_segments(project: Project) -> list[str]:
 
 
 def group_definitions(project: Project) -> dict[str, dict[str, object]]:
-    """Each group's priority list and the hash of its definition: a run after a group
-    changed relabels every user (docs/incremental.md)."""
+    """Each group's priority list, fallback and the hash of its definition: a run after a
+    group changed relabels every user (docs/incremental.md); the overlaps name every label."""
     out: dict[str, dict[str, object]] = {}
     for name, group in sorted(project.groups.items()):
         form = json.dumps({"priority": list(group.priority), "fallback": group.fallback}, sort_keys=True)
         out[name] = {"hash": hashlib.sha256(form.encode()).hexdigest()[:32], "priority": list(group.priority)}
+        if group.fallback:  # no `null`: the config is a Jinja literal, where null is an undefined name
+            out[name]["fallback"] = group.fallback
     return out
 
 

@@ -16,7 +16,12 @@ from segwise.dbt.state import STATE_TABLES
 from segwise.rules.values import DURATION_RE, UNIT_SECONDS
 
 PATH = Path(__file__).resolve().parents[3] / "macros" / "segwise_schema.sql"
-DBT_TYPES = {"string": "dbt.type_string()", "timestamp": "dbt.type_timestamp()", "bigint": "dbt.type_bigint()"}
+DBT_TYPES = {
+    "string": "dbt.type_string()",
+    "timestamp": "dbt.type_timestamp()",
+    "bigint": "dbt.type_bigint()",
+    "float": "dbt.type_float()",
+}
 
 
 def _state_columns() -> str:

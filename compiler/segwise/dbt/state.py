@@ -3,8 +3,8 @@
 The generated schema YAML (docs and tests) is written from these, and so is the package's
 macro file that creates the tables (`macros/segwise_schema.sql`, see `segwise.dbt.macros`).
 
-Column types are dbt's portable ones: `string`, `timestamp` and `bigint` become each
-adapter's `dbt.type_string()`, `dbt.type_timestamp()` and `dbt.type_bigint()`.
+Column types are dbt's portable ones: `string`, `timestamp`, `bigint` and `float` become each
+adapter's `dbt.type_string()`, `dbt.type_timestamp()`, `dbt.type_bigint()` and `dbt.type_float()`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ VARIANTS = "variants"
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # string, timestamp, bigint
+    type: str  # string, timestamp, bigint, float
     description: str
     tests: tuple[str | dict[str, object], ...] = ()
 
@@ -116,6 +116,37 @@ STATE_TABLES: dict[str, StateTable] = {
                 Column("evaluated_at", "timestamp", "T of the run that assigned the label.", (NOT_NULL,)),
             ),
             key=("group_name", "user_id"),
+        ),
+        StateTable(
+            "segment_group_changes",
+            "Every change of a user's group label: the label before (NULL when the user had none) and after"
+            " (NULL when the user has none now), one row per group, user and run.",
+            (
+                Column("group_name", "string", "Group name.", (NOT_NULL,)),
+                Column("user_id", "string", "User id.", (NOT_NULL,)),
+                Column("changed_at", "timestamp", "T of the run that saw the change.", (NOT_NULL,)),
+                Column("from_segment", "string", "The label before the run; NULL when the user had none."),
+                Column("to_segment", "string", "The label after the run; NULL when the user has none."),
+            ),
+            key=("group_name", "user_id", "changed_at"),
+        ),
+        StateTable(
+            "segment_overlaps",
+            "Members shared by every two segments or group labels after the last run (both orders; pairs"
+            " sharing no member have no row): a and b are segments (a_group, b_group NULL) or labels of a"
+            " group (a_group, b_group its name).",
+            (
+                Column("a_group", "string", "The group whose label a is; NULL when a is a segment."),
+                Column("a", "string", "A segment, or a label of group a_group.", (NOT_NULL,)),
+                Column("b_group", "string", "The group whose label b is; NULL when b is a segment."),
+                Column("b", "string", "A segment, or a label of group b_group.", (NOT_NULL,)),
+                Column("shared", "bigint", "Users in both.", (NOT_NULL,)),
+                Column("a_members", "bigint", "Users in a.", (NOT_NULL,)),
+                Column("b_members", "bigint", "Users in b.", (NOT_NULL,)),
+                Column("jaccard", "float", "shared / (a_members + b_members - shared).", (NOT_NULL,)),
+                Column("evaluated_at", "timestamp", "T of the run.", (NOT_NULL,)),
+            ),
+            key=("a_group", "a", "b_group", "b"),
         ),
         StateTable(
             "segwise_runs",
