@@ -16,6 +16,8 @@ For each size (events), on one DuckDB file under bench/work/:
 7. append 0.1% in the next 5 minutes, then
    incremental_small  `dbt build` at T + 1h 5min;
 8. add_segment  one segment more (bench_added_segment), `dbt build` at T + 1h 6min.
+9. overlaps     the statement that fills segment_overlaps (every two segments or group
+                labels), from that run's SQL, on the membership it left, best of 3.
 
 After each dbt run, a check (not a figure): segment_membership equals a full evaluation at
 that T, row for row. Once per run: compile, validate + compile + generate for 1,000 segments.
@@ -32,6 +34,7 @@ are repeated in CPU seconds as a check. results.json, from the largest size:
     incremental_small_over_full   the +0.1% / T + 5 min run / the full-refresh model
     add_segment_over_full   the run after adding one segment / the full-refresh model
     growth_10x              full at N / full at N/10
+    overlaps_s              the overlaps statement; overlaps_over_full over the full-refresh model
 """
 
 from __future__ import annotations
@@ -226,6 +229,10 @@ def measure_size(events: int, work: Path, repeat: int, per_segment: bool) -> dic
     steps["add_segment"] = dbt_build(root, t3, False, logs / "dbt_add_segment.log")
     added = steps["add_segment"]
     console.print(f"  add segment  {added.seconds:8.2f} s (dbt build {added.wall_s:.2f} s)")
+    run_sql = next((root / "target" / "run").rglob("segment_membership.sql"))
+    steps["overlaps"] = step("overlaps", logs / "overlaps.log", "--db", str(db), "--run-sql", str(run_sql),
+                             "--repeat", str(repeat))  # fmt: skip
+    console.print(f"  overlaps     {steps['overlaps'].seconds:8.2f} s ({steps['overlaps'].detail['rows']:,} pairs)")
     runs = _runs(db)
     modes = [r[1] for r in runs]
     assert modes[:3] == ["full", "incremental", "incremental"], f"unexpected run modes: {runs}"
@@ -256,7 +263,11 @@ def measure_size(events: int, work: Path, repeat: int, per_segment: bool) -> dic
                 "wall_s": round(m.wall_s, 3),
                 "peak_mb": round(m.peak_mb, 1),
             }
-            | {k: v for k, v in m.detail.items() if k in ("runs", "tests_s", "slowest", "rows")}
+            | {
+                k: v
+                for k, v in m.detail.items()
+                if k in ("runs", "tests_s", "slowest", "rows", "membership_rows", "label_rows", "segments")
+            }
             for name, m in steps.items()
         },
     }
@@ -321,7 +332,9 @@ def summary(sizes: list[dict[str, Any]], compile_step: Measure) -> dict[str, Any
         "incremental_dbt_build_s": s["incremental"]["wall_s"],
         "incremental_small_s": s["incremental_small"]["seconds"],
         "add_segment_s": s["add_segment"]["seconds"],
+        "overlaps_s": s["overlaps"]["seconds"],
     }
+    out["overlaps_over_full"] = round(out["overlaps_s"] / out["dbt_full_model_s"], 3)
     out["full_over_scan"] = round(full / out["scan_s"], 3)
     out["per_segment_over_full"] = round(out["per_segment_s"] / full, 2) if out["per_segment_s"] else None
     # Like for like: the materialization's incremental run over its full-refresh run.
@@ -362,6 +375,7 @@ def table(sizes: list[dict[str, Any]], compile_step: Measure, result: dict[str, 
         ("incremental", "incremental (+1%, T+1h)"),
         ("incremental_small", "incremental (+0.1%, T+5min)"),
         ("add_segment", "one segment added"),
+        ("overlaps", "overlaps"),
     ]
     for _, label in rows:
         t.add_column(label, justify="right")

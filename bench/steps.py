@@ -13,6 +13,11 @@ process (ru_maxrss from wait4), so each figure is one step's alone.
     compile      validate + compile + generate for 1,000 segments (the 50, renamed and with
                  varied thresholds, 20 times)
     verify       (a check, not a figure) dbt's segment_membership equals a full evaluation
+    overlaps     the overlaps query of the last dbt run (the statement that fills
+                 segment_overlaps, read from dbt's target/run), on the membership it left
+    overlaps_scale  the same query (the package's macro, compiled by dbt) for 200 segments and
+                 a group of 5 labels over USERS synthetic users in about 8 segments each,
+                 their segments following 4 hidden traits (as real segments follow behaviour)
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -118,6 +125,70 @@ def step_full(db: Path, as_of: datetime, repeat: int) -> dict[str, Any]:
         sizes = con.execute("SELECT segment, count(*) FROM bench_out GROUP BY segment ORDER BY segment").fetchall()
     out["members"] = {name: n for name, n in sizes}
     out["segments"] = len(names)
+    return out
+
+
+def overlaps_sql(run_sql: str) -> str:
+    """The SELECT of the statement that fills segment_overlaps in a run's SQL."""
+    found = re.search(r'insert into \S*segment_overlaps"? \([^)]*\)\s*(with sw_items.*?)(;|\Z)', run_sql, re.S)
+    assert found is not None, "no overlaps statement in the run's SQL"
+    return found.group(1)
+
+
+def step_overlaps(db: Path, run_file: Path, repeat: int) -> dict[str, Any]:
+    sql = overlaps_sql(run_file.read_text())
+    with duckdb.connect(str(db)) as con:
+        out = _best(con, sql, repeat)
+        row = con.execute(
+            "SELECT (SELECT count(*) FROM segment_membership), (SELECT count(*) FROM segment_group_membership),"
+            " (SELECT count(DISTINCT segment) FROM segment_membership)"
+        ).fetchone()
+    assert row is not None
+    out.update({"membership_rows": row[0], "label_rows": row[1], "segments": row[2]})
+    return out
+
+
+SCALE_SEGMENTS = 200
+SCALE_LABELS = ["s0", "s1", "s2", "s3", "other"]  # the group's priority list, then its fallback
+
+
+def step_overlaps_scale(db: Path, project_dir: Path, users: int, repeat: int) -> dict[str, Any]:
+    """Overlaps of 200 segments (and a 5-label group) over `users` users."""
+    items: list[list[str | None]] = [[None, f"s{k}"] for k in range(SCALE_SEGMENTS)]
+    items += [["tier", label] for label in SCALE_LABELS]
+    args = f"{json.dumps(items)}, 'scale_membership', 'scale_labels', 'current_timestamp'"
+    inline = f"{{{{ segwise.overlaps_query({args}) }}}}"
+    compiled = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "compile", "--quiet", "--inline", inline.replace("null", "none"),
+         "--profiles-dir", str(project_dir.resolve())],
+        cwd=project_dir, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    sql = compiled[compiled.index("with sw_items") :]
+    with duckdb.connect(str(db)) as con:
+        # user u has hidden traits h_j = hash(u, j) % 25; segment s holds the users whose trait
+        # s % 4 satisfies (7 h + s) % 25 == 0: about 8 segments per user, at most 25^4 sets
+        con.execute(
+            "CREATE OR REPLACE TABLE scale_membership AS SELECT 's' || s AS segment, 'u' || u AS user_id"
+            f" FROM range({users}) t(u), range({SCALE_SEGMENTS}) r(s)"
+            " WHERE (7 * (hash(u, s % 4) % 25) + s) % 25 = 0"
+        )
+        priority = " ".join(
+            f"WHEN bool_or(segment = '{label}') THEN '{label}'" for label in SCALE_LABELS[:-1]
+        )  # the first segment of the priority list the user is in, else the fallback
+        con.execute(
+            "CREATE OR REPLACE TABLE scale_labels AS SELECT 'tier' AS group_name, user_id,"
+            f" CASE {priority} ELSE 'other' END AS segment FROM scale_membership GROUP BY user_id"
+        )
+        rows = con.execute("SELECT count(*), count(DISTINCT user_id) FROM scale_membership").fetchone()
+        assert rows is not None
+        out = _best(con, sql, repeat)
+        sets = con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT list_sort(list(segment)) FROM scale_membership GROUP BY user_id)"
+        ).fetchone()
+        assert sets is not None
+        con.execute("DROP TABLE scale_membership")
+        con.execute("DROP TABLE scale_labels")
+    out.update({"membership_rows": rows[0], "users": rows[1], "segments": SCALE_SEGMENTS, "distinct_sets": sets[0]})
     return out
 
 
@@ -230,7 +301,12 @@ def step_compile(as_of: datetime) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=["scan", "full", "per_segment", "compile", "verify"])
+    parser.add_argument(
+        "step", choices=["scan", "full", "per_segment", "compile", "verify", "overlaps", "overlaps_scale"]
+    )
+    parser.add_argument("--project", type=Path, help="overlaps_scale: a dbt project that installs segwise")
+    parser.add_argument("--users", type=int, default=10_000_000, help="overlaps_scale: synthetic users")
+    parser.add_argument("--run-sql", type=Path, help="overlaps: the SQL dbt ran for segment_membership")
     parser.add_argument("--db", type=Path)
     parser.add_argument("--as-of", default="2025-06-01T00:00:00")
     parser.add_argument("--repeat", type=int, default=1)
@@ -246,6 +322,10 @@ def main() -> None:
             result = step_full(args.db, as_of, args.repeat)
         elif args.step == "verify":
             result = step_verify(args.db, as_of)
+        elif args.step == "overlaps":
+            result = step_overlaps(args.db, args.run_sql, args.repeat)
+        elif args.step == "overlaps_scale":
+            result = step_overlaps_scale(args.db, args.project, args.users, args.repeat)
         else:
             result = step_per_segment(args.db, as_of)
     json.dump(result, sys.stdout)

@@ -37,13 +37,21 @@
     set are counted once per set, and only the distinct sets are expanded into pairs. The cost
     is the membership's size plus distinct sets x items, whatever the number of pairs. -#}
 {% macro overlap_statements(sw) %}
-  {%- set m = segwise.state_relation('segment_membership') -%}
-  {%- set g = segwise.state_relation('segment_group_membership') -%}
   {%- set o = segwise.state_relation('segment_overlaps') -%}
   {%- set items = segwise.overlap_items() -%}
   {%- if items | length == 0 -%}
     {{ return(["delete from " ~ o ~ " where 1 = 1"]) }}
   {%- endif -%}
+  {%- set query = segwise.overlaps_query(items, segwise.state_relation('segment_membership'),
+      segwise.state_relation('segment_group_membership'), sw.as_of) -%}
+  {{ return([
+      "delete from " ~ o ~ " where 1 = 1",
+      "insert into " ~ o ~ " (a_group, a, b_group, b, shared, a_members, b_members, jaccard, evaluated_at) " ~ query]) }}
+{% endmacro %}
+
+{#- The overlaps of `items` ([group or none, name], ...) in `membership` (segment, user_id)
+    and `labels` (group_name, user_id, segment), at `as_of` (SQL). -#}
+{% macro overlaps_query(items, membership, labels, as_of) %}
   {%- set s = dbt.type_string() -%}
   {%- set b = dbt.type_bigint() -%}
   {%- set chunks = range(((items | length) + 61) // 62) | list -%}
@@ -55,20 +63,21 @@
   {%- endfor -%}
   {%- set sums = [] -%}
   {%- set cases = [] -%}
+  {%- set pattern = [] -%}
   {%- for c in chunks -%}
     {#- a sum of distinct powers of two, exact; cast back, as PostgreSQL sums bigints as numeric -#}
     {%- do sums.append("cast(sum(case when i.chunk = " ~ c ~ " then i.bit else 0 end) as " ~ b ~ ") as p" ~ c) -%}
     {%- do cases.append("when " ~ c ~ " then n.p" ~ c) -%}
+    {%- do pattern.append("p" ~ c) -%}
   {%- endfor -%}
-  {%- set pattern = [] -%}{%- for c in chunks -%}{%- do pattern.append("p" ~ c) -%}{%- endfor -%}
   {%- set query -%}
 with sw_items as (
   {{ rows | join("\n  union all ") }}
 ),
 sw_user_items as (
-  select m.user_id, i.chunk, i.bit from {{ m }} m join sw_items i on i.item_group is null and i.item = m.segment
+  select m.user_id, i.chunk, i.bit from {{ membership }} m join sw_items i on i.item_group is null and i.item = m.segment
   union all
-  select g.user_id, i.chunk, i.bit from {{ g }} g join sw_items i on i.item_group = g.group_name and i.item = g.segment
+  select g.user_id, i.chunk, i.bit from {{ labels }} g join sw_items i on i.item_group = g.group_name and i.item = g.segment
 ),
 sw_users as (
   select user_id, {{ sums | join(", ") }} from sw_user_items i group by user_id
@@ -95,14 +104,12 @@ sw_pairs as (
   group by x.item_group, x.item, y.item_group, y.item
 )
 select p.a_group, p.a, p.b_group, p.b, p.shared, sa.members as a_members, sb.members as b_members,
-  cast(p.shared as {{ dbt.type_float() }}) / (sa.members + sb.members - p.shared) as jaccard, {{ sw.as_of }} as evaluated_at
+  cast(p.shared as {{ dbt.type_float() }}) / (sa.members + sb.members - p.shared) as jaccard, {{ as_of }} as evaluated_at
 from sw_pairs p
 join sw_sizes sa on sa.item = p.a and coalesce(sa.item_group, '') = coalesce(p.a_group, '')
 join sw_sizes sb on sb.item = p.b and coalesce(sb.item_group, '') = coalesce(p.b_group, '')
   {%- endset -%}
-  {{ return([
-      "delete from " ~ o ~ " where 1 = 1",
-      "insert into " ~ o ~ " (a_group, a, b_group, b, shared, a_members, b_members, jaccard, evaluated_at) " ~ query]) }}
+  {{ return(query) }}
 {% endmacro %}
 
 {#- TRUE when `value` (a bigint) has the bits of `bit` set. -#}

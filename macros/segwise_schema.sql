@@ -3,7 +3,7 @@
 
 {#- The tables segwise keeps in the target schema, in the order they are created. -#}
 {% macro state_table_names() %}
-  {{ return(['segment_membership', 'segment_membership_history', 'segment_changes', 'segment_sizes', 'segment_group_membership', 'segment_group_changes', 'segment_overlaps', 'segwise_runs', 'segwise_segments', 'segwise_event_store_state', 'segwise_rfm_state']) }}
+  {{ return(['segment_membership', 'segment_membership_history', 'segment_changes', 'segment_sizes', 'segment_group_membership', 'segment_group_changes', 'segment_overlaps', 'segment_backfill_sizes', 'segment_backfill_changes', 'segwise_runs', 'segwise_segments', 'segwise_event_store_state', 'segwise_rfm_state']) }}
 {% endmacro %}
 
 {#- (column, type) of each state table. -#}
@@ -20,6 +20,8 @@
     'segment_group_membership': [('group_name', s), ('user_id', s), ('segment', s), ('evaluated_at', t)],
     'segment_group_changes': [('group_name', s), ('user_id', s), ('changed_at', t), ('from_segment', s), ('to_segment', s)],
     'segment_overlaps': [('a_group', s), ('a', s), ('b_group', s), ('b', s), ('shared', b), ('a_members', b), ('b_members', b), ('jaccard', f), ('evaluated_at', t)],
+    'segment_backfill_sizes': [('segment', s), ('instant', t), ('members', b), ('entered', b), ('exited', b), ('control_members', b), ('definition_hash', s), ('backfilled_at', t)],
+    'segment_backfill_changes': [('segment', s), ('user_id', s), ('changed_at', t), ('change', s), ('definition_hash', s), ('backfilled_at', t)],
     'segwise_runs': [('as_of', t), ('mode', s), ('reevaluated_users', b), ('max_loaded_at', t), ('max_updated_at', t), ('segments', b), ('started_at', t), ('why', s), ('new_event_users', b), ('window_edge_users', b), ('changed_users', b), ('time_trait_users', b), ('rfm_users', b), ('prediction_users', b), ('store', s), ('store_rows_added', b), ('changes', b), ('widened_segments', b), ('group_hashes', s)],
     'segwise_segments': [('segment', s), ('definition_hash', s), ('evaluated_at', t)],
     'segwise_event_store_state': [('spec', s), ('max_loaded_at', t), ('built_at', t), ('as_of', t)],

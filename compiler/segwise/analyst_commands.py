@@ -1,10 +1,11 @@
-"""`segwise report` and `segwise export`: what analysts take out of the state tables, read
-through the dbt profile's connection (docs/cli.md)."""
+"""`segwise report`, `segwise export` and `segwise backfill`: what analysts take out of the
+state tables and the warehouse, through the dbt profile's connection (docs/cli.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlglot import exp
@@ -137,3 +138,105 @@ def export(
     if result.as_of_note:
         out.print(result.as_of_note, markup=False)
     out.print(f"wrote {result.rows:,} members of {name} to {result.path}", markup=False)
+
+
+@main.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("--from", "start", required=True, help="The first instant (ISO, UTC).")
+@click.option("--to", "end", required=True, help="The last instant (ISO, UTC), included when a step lands on it.")
+@click.option("--every", default="1d", show_default=True, help="The step between instants: 1d, 12h, 1w, ...")
+@click.option(
+    "--exclude-late",
+    is_flag=True,
+    help="Count only the events loaded by each instant (loaded_at <= T), as a run at that instant would have.",
+)
+@click.option("--dry-run", is_flag=True, help="Compute and print the sizes, write nothing.")
+@TARGET_OPTION
+@SCHEMA_OPTION
+@PROFILES_DIR_OPTION
+@PROFILE_OPTION
+@CONFIG_OPTION
+def backfill(
+    names: tuple[str, ...],
+    start: str,
+    end: str,
+    every: str,
+    exclude_late: bool,
+    dry_run: bool,
+    target: str | None,
+    schema: str | None,
+    profiles_dir: Path | None,
+    profile_name: str | None,
+    config_path: Path,
+) -> None:
+    """What NAMES would have been at past instants, from the data in the warehouse now, in one
+    pass over the events: sizes, entries and exits per instant, written to
+    segment_backfill_sizes and segment_backfill_changes (never the real change log)."""
+    from segwise.backfill import instants_between, run_backfill
+    from segwise.backfill.record import backfill_statements, record_backfill
+    from segwise.cli import _unknown_segment
+    from segwise.rules.values import Duration
+    from segwise.warehouse import connect, load_profile, resolver_for
+
+    try:
+        first, last = parse_iso(start), parse_iso(end)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--from/--to") from None
+    try:
+        step = Duration.parse(every)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--every") from None
+    selected = list(dict.fromkeys(names))
+    try:
+        project = load_project(config_path)
+        for name in selected:
+            if name not in project.segments:
+                raise _unknown_segment(name, project)
+        instants = instants_between(first, last, step)
+        profile = load_profile(config_path, profiles_dir, profile_name, target)
+        resolver = resolver_for(profile, project.config, config_path.parent)
+        if dry_run:
+            with connect(profile) as warehouse:
+                result = run_backfill(project, selected, warehouse, instants, resolver, exclude_late=exclude_late)
+            sizes = [(s.segment, s.instant, s.members, s.entered, s.exited) for s in result.sizes]
+            notes = result.notes
+        else:
+            statements = backfill_statements(
+                project, selected, profile.dialect, instants, resolver, exclude_late=exclude_late
+            )
+            record_backfill(statements, selected, config_path.parent, target, profiles_dir, profile_name)
+            sizes = _written_sizes(profile, schema, selected)
+            from segwise.backfill import caveats
+
+            notes = tuple(caveats(project, selected))
+    except SegwiseError as exc:
+        _fail(exc)
+    out.print(f"{len(instants)} instants from {instants[0].isoformat()} to {instants[-1].isoformat()}", markup=False)
+    for segment, instant, members, entered, exited in sizes:
+        out.print(
+            f"{segment:<30} {instant.isoformat()}  {members:>10,} members  +{entered:,} -{exited:,}", markup=False
+        )
+    for note in notes:
+        out.print(f"note: {note}", markup=False)
+    if dry_run:
+        out.print("dry run: nothing written", markup=False)
+    else:
+        out.print("written to segment_backfill_sizes and segment_backfill_changes", markup=False)
+
+
+def _written_sizes(profile: ConnectionProfile, schema: str | None, names: list[str]) -> list[tuple[Any, ...]]:
+    """The sizes the backfill wrote, read back through the profile's read-only connection."""
+    from segwise.sql import literals
+    from segwise.sql.dialects import get_target
+    from segwise.sql.staging import col
+    from segwise.warehouse import connect
+
+    columns = ("segment", "instant", "members", "entered", "exited")
+    query = (
+        exp.select(*(col(c) for c in columns))
+        .from_(state_tables(profile, schema)("segment_backfill_sizes"))
+        .where(exp.In(this=col("segment"), expressions=[literals.string(n) for n in names]))
+        .order_by(col("segment"), col("instant"))
+    )
+    with connect(profile) as warehouse:
+        return warehouse.query(get_target(warehouse.dialect).sql(query))

@@ -170,10 +170,15 @@ def definitions_model(project: Project, hashes: Mapping[str, str]) -> str:
 
 
 def state_model(project: Project, name: str) -> str:
+    maintainer = (
+        "-- written by `segwise backfill` (dbt run-operation segwise.record_backfill), never by the runs\n"
+        if name.startswith("segment_backfill_")
+        else "-- maintained by segment_membership in the same transaction as the membership itself\n"
+    )
     return (
         HEADER
         + f"{{{{ config(materialized='segwise_state'{_alias(project, name)}) }}}}\n"
-        + "-- maintained by segment_membership in the same transaction as the membership itself\n"
+        + maintainer
         + f"-- depends_on: {_ref(project, 'segment_membership')}\n"
         + f"{{{{ segwise.state_table_sql('{name}') }}}}\n"
     )

@@ -149,6 +149,36 @@ STATE_TABLES: dict[str, StateTable] = {
             key=("a_group", "a", "b_group", "b"),
         ),
         StateTable(
+            "segment_backfill_sizes",
+            "What segments would have been at past instants (segwise backfill), from the data the warehouse"
+            " held when the backfill ran: never mixed into segment_sizes.",
+            (
+                Column("segment", "string", "Segment name.", (NOT_NULL,)),
+                Column("instant", "timestamp", "The past instant T evaluated.", (NOT_NULL,)),
+                Column("members", "bigint", "Members at the instant.", (NOT_NULL,)),
+                Column("entered", "bigint", "Members at the instant who were not at the previous one.", (NOT_NULL,)),
+                Column("exited", "bigint", "Members at the previous instant who are not at this one.", (NOT_NULL,)),
+                Column("control_members", "bigint", "Members in the control group.", (NOT_NULL,)),
+                Column("definition_hash", "string", "Hash of the definition evaluated.", (NOT_NULL,)),
+                Column("backfilled_at", "timestamp", "When the backfill ran (UTC).", (NOT_NULL,)),
+            ),
+            key=("segment", "instant"),
+        ),
+        StateTable(
+            "segment_backfill_changes",
+            "The entries and exits a backfill found between its instants (the first instant's members"
+            " enter): never mixed into segment_changes, so triggers and audits see only real runs.",
+            (
+                Column("segment", "string", "Segment name.", (NOT_NULL,)),
+                Column("user_id", "string", "User id.", (NOT_NULL,)),
+                Column("changed_at", "timestamp", "The instant of the change.", (NOT_NULL,)),
+                Column("change", "string", "'entered' or 'exited'.", (NOT_NULL, accepted_values("entered", "exited"))),
+                Column("definition_hash", "string", "Hash of the definition evaluated.", (NOT_NULL,)),
+                Column("backfilled_at", "timestamp", "When the backfill ran (UTC).", (NOT_NULL,)),
+            ),
+            key=("segment", "user_id", "changed_at"),
+        ),
+        StateTable(
             "segwise_runs",
             "One row per run: T, the mode (full, incremental), how many users it re-evaluated, and the"
             " watermarks the next run starts from.",
