@@ -35,6 +35,12 @@ are repeated in CPU seconds as a check. results.json, from the largest size:
     add_segment_over_full   the run after adding one segment / the full-refresh model
     growth_10x              full at N / full at N/10
     overlaps_s              the overlaps statement; overlaps_over_full over the full-refresh model
+    backfill_30_days_s      `segwise backfill` of the 50 segments at 30 daily instants, one query;
+                            backfill_30_days_over_full over `full` (30 single evaluations: 30)
+    backfill_new_segment_30_days_s  one windowed segment (power_viewers) at 30 instants;
+                            backfill_new_segment_30_over_1 over the same at one instant
+    overlaps_200_segments_s the overlaps of 200 segments and a 5-label group over 10M synthetic
+                            users (--overlaps-users), about 8 segments each
 """
 
 from __future__ import annotations
@@ -410,6 +416,18 @@ def table(sizes: list[dict[str, Any]], compile_step: Measure, result: dict[str, 
         f" {result['incremental_over_full_sql']} over the direct full query"
     )
     console.print(f"the same ratios in CPU seconds: {result['cpu_ratios']}")
+    scale = result["overlaps_200_segments"]
+    console.print(
+        f"overlaps after the last run: {result['overlaps_s']:.2f} s ({result['overlaps_over_full']} of a full run);"
+        f" 200 segments over {scale['users']:,} users ({scale['membership_rows']:,} memberships,"
+        f" {scale['distinct_sets']:,} distinct sets): {result['overlaps_200_segments_s']:.2f} s"
+    )
+    console.print(
+        f"backfill of 50 segments at 30 daily instants: {result['backfill_30_days_s']:.2f} s,"
+        f" {result['backfill_30_days_over_full']} single evaluations (one per instant: 30); one new windowed"
+        f" segment at 30 instants: {result['backfill_new_segment_30_days_s']:.2f} s,"
+        f" {result['backfill_new_segment_30_over_1']} times one instant"
+    )
 
 
 def main() -> None:
@@ -419,6 +437,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=BENCH / "work")
     parser.add_argument("--repeat", type=int, default=3, help="best of N for scan and full")
     parser.add_argument("--no-per-segment", action="store_true", help="skip the 50 standalone queries")
+    parser.add_argument("--overlaps-users", type=int, default=10_000_000, help="users of the overlaps at scale")
     args = parser.parse_args()
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -426,7 +445,38 @@ def main() -> None:
     info = machine()
     sizes = [measure_size(n, args.work, args.repeat, not args.no_per_segment) for n in sorted(args.events)]
     compile_step = step("compile", args.work / "compile.log", "--as-of", _iso(AS_OF))
+    top = args.work / f"events_{max(args.events)}"
+    extra = {
+        "backfill_30_days": step("backfill", top / "logs" / "backfill.log", "--db", str(top / "bench.duckdb"),
+                                 "--as-of", _iso(AS_OF), "--days", "30"),
+        # a new segment's history: one windowed segment, which reads only its own events
+        "backfill_new_segment_30_days": step("backfill", top / "logs" / "backfill_new_30.log", "--db",
+                                             str(top / "bench.duckdb"), "--as-of", _iso(AS_OF), "--days", "30",
+                                             "--segments", "power_viewers"),
+        "backfill_new_segment_1_day": step("backfill", top / "logs" / "backfill_new_1.log", "--db",
+                                           str(top / "bench.duckdb"), "--as-of", _iso(AS_OF), "--days", "1",
+                                           "--segments", "power_viewers", "--repeat", "3"),
+        "overlaps_scale": step("overlaps_scale", top / "logs" / "overlaps_scale.log", "--db", str(top / "bench.duckdb"),
+                               "--project", str(top / "project"), "--users", str(args.overlaps_users)),
+    }  # fmt: skip
+    for name, m in extra.items():
+        console.print(f"  {name:<17} {m.seconds:8.2f} s, {m.peak_mb:.0f} MB")
     result = summary(sizes, compile_step)
+    sizes[-1]["steps"] |= {
+        name: {"seconds": round(m.seconds, 3), "cpu_s": round(m.cpu_s, 2), "wall_s": round(m.wall_s, 3),
+               "peak_mb": round(m.peak_mb, 1)}
+        | {k: v for k, v in m.detail.items() if k in ("rows", "instants", "membership_rows", "users", "distinct_sets")}
+        for name, m in extra.items()
+    }  # fmt: skip
+    result["backfill_30_days_s"] = round(extra["backfill_30_days"].seconds, 3)
+    result["backfill_30_days_over_full"] = round(extra["backfill_30_days"].seconds / result["full_s"], 2)
+    new_30, new_1 = extra["backfill_new_segment_30_days"].seconds, extra["backfill_new_segment_1_day"].seconds
+    result["backfill_new_segment_30_days_s"] = round(new_30, 3)
+    result["backfill_new_segment_30_over_1"] = round(new_30 / new_1, 2)
+    result["overlaps_200_segments_s"] = round(extra["overlaps_scale"].seconds, 3)
+    result["overlaps_200_segments"] = {
+        k: extra["overlaps_scale"].detail[k] for k in ("users", "membership_rows", "distinct_sets", "rows")
+    }
     table(sizes, compile_step, result)
     result |= {
         "segments": 50,

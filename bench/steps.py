@@ -15,6 +15,8 @@ process (ru_maxrss from wait4), so each figure is one step's alone.
     verify       (a check, not a figure) dbt's segment_membership equals a full evaluation
     overlaps     the overlaps query of the last dbt run (the statement that fills
                  segment_overlaps, read from dbt's target/run), on the membership it left
+    backfill     `segwise backfill` of all segments at 30 daily instants before T (the sizes,
+                 entries and exits per instant), one query
     overlaps_scale  the same query (the package's macro, compiled by dbt) for 200 segments and
                  a group of 5 labels over USERS synthetic users in about 8 segments each,
                  their segments following 4 hidden traits (as real segments follow behaviour)
@@ -32,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +147,22 @@ def step_overlaps(db: Path, run_file: Path, repeat: int) -> dict[str, Any]:
         ).fetchone()
     assert row is not None
     out.update({"membership_rows": row[0], "label_rows": row[1], "segments": row[2]})
+    return out
+
+
+def step_backfill(db: Path, as_of: datetime, days: int, repeat: int, only: list[str] | None) -> dict[str, Any]:
+    from segwise.backfill import backfill_sizes_sql, instants_between
+
+    project = load_project(CONFIG)
+    names = sorted(only or project.segments)
+    instants = instants_between(as_of - timedelta(days=days - 1), as_of, timedelta(days=1))
+    sql = DUCKDB.sql(backfill_sizes_sql(project, names, "duckdb", instants))
+    with duckdb.connect(str(db)) as con:
+        out = _best(con, sql, repeat)
+        last = con.execute(
+            "SELECT segment, members FROM bench_out WHERE instant = (SELECT max(instant) FROM bench_out)"
+        ).fetchall()
+    out.update({"instants": len(instants), "segments": len(names), "members_at_t": dict(last)})
     return out
 
 
@@ -302,8 +320,10 @@ def step_compile(as_of: datetime) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "step", choices=["scan", "full", "per_segment", "compile", "verify", "overlaps", "overlaps_scale"]
+        "step", choices=["scan", "full", "per_segment", "compile", "verify", "overlaps", "overlaps_scale", "backfill"]
     )
+    parser.add_argument("--days", type=int, default=30, help="backfill: daily instants up to T")
+    parser.add_argument("--segments", nargs="+", help="backfill: these segments (default: all)")
     parser.add_argument("--project", type=Path, help="overlaps_scale: a dbt project that installs segwise")
     parser.add_argument("--users", type=int, default=10_000_000, help="overlaps_scale: synthetic users")
     parser.add_argument("--run-sql", type=Path, help="overlaps: the SQL dbt ran for segment_membership")
@@ -324,6 +344,8 @@ def main() -> None:
             result = step_verify(args.db, as_of)
         elif args.step == "overlaps":
             result = step_overlaps(args.db, args.run_sql, args.repeat)
+        elif args.step == "backfill":
+            result = step_backfill(args.db, as_of, args.days, args.repeat, args.segments)
         elif args.step == "overlaps_scale":
             result = step_overlaps_scale(args.db, args.project, args.users, args.repeat)
         else:

@@ -38,6 +38,10 @@
     is the membership's size plus distinct sets x items, whatever the number of pairs. -#}
 {% macro overlap_statements(sw) %}
   {%- set o = segwise.state_relation('segment_overlaps') -%}
+  {%- if not var('segwise_overlaps', true) -%}
+    {#- switched off: the table keeps the overlaps of the last run that computed them (evaluated_at) -#}
+    {{ return([]) }}
+  {%- endif -%}
   {%- set items = segwise.overlap_items() -%}
   {%- if items | length == 0 -%}
     {{ return(["delete from " ~ o ~ " where 1 = 1"]) }}

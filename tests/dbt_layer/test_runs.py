@@ -357,3 +357,22 @@ def test_generate_check_finds_stale_and_obsolete_models(tmp_path: Path) -> None:
 def test_the_repository_models_are_generated_from_its_segments(config: str) -> None:
     result = CliRunner().invoke(segwise_cli, ["generate", "--check", "--config", str(REPO / config)])
     assert result.exit_code == 0, result.stdout
+
+
+def test_overlaps_can_be_switched_off_and_keep_the_last_computed(project: DbtProject) -> None:
+    segments = [
+        {"name": "opened", "rule": {"event": "app_opened", "within": "7d"}},
+        {"name": "pro", "rule": {"trait": "plan", "eq": "pro"}},
+    ]
+    project.configure(_config(), segments)
+    users = [{"user_id": f"u{i}", "plan": "pro" if i % 2 else "free", "updated_at": OLD} for i in range(6)]
+    project.load(users, [_event(f"u{i}", "app_opened", T - timedelta(days=i), f"e{i}") for i in range(6)])
+    assert project.dbt("run", as_of=T)[0]
+    first = project.rows("segment_overlaps", "a, b, shared, evaluated_at")
+    # opened: u0..u5, within 7 days of T; pro: u1, u3, u5
+    assert first == [("opened", "pro", 3, T), ("pro", "opened", 3, T)]
+    later = T + timedelta(days=2)  # u5 (pro) opened exactly 7 days before: out of the window
+    assert project.dbt("run", as_of=later, segwise_overlaps=False)[0]
+    assert project.rows("segment_overlaps", "a, b, shared, evaluated_at") == first
+    assert project.dbt("run", as_of=later + timedelta(minutes=1))[0]
+    assert project.rows("segment_overlaps", "a, b, shared") == [("opened", "pro", 2), ("pro", "opened", 2)]
