@@ -108,7 +108,7 @@ sw_pairs as (
   group by x.item_group, x.item, y.item_group, y.item
 )
 select p.a_group, p.a, p.b_group, p.b, p.shared, sa.members as a_members, sb.members as b_members,
-  cast(p.shared as {{ dbt.type_float() }}) / (sa.members + sb.members - p.shared) as jaccard, {{ as_of }} as evaluated_at
+  cast(p.shared as {{ segwise.double_type() }}) / (sa.members + sb.members - p.shared) as jaccard, {{ as_of }} as evaluated_at
 from sw_pairs p
 join sw_sizes sa on sa.item = p.a and coalesce(sa.item_group, '') = coalesce(p.a_group, '')
 join sw_sizes sb on sb.item = p.b and coalesce(sb.item_group, '') = coalesce(p.b_group, '')

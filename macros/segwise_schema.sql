@@ -11,7 +11,7 @@
   {%- set s = dbt.type_string() -%}
   {%- set t = dbt.type_timestamp() -%}
   {%- set b = dbt.type_bigint() -%}
-  {%- set f = dbt.type_float() -%}
+  {%- set f = segwise.double_type() -%}
   {%- set tables = {
     'segment_membership': [('segment', s), ('user_id', s), ('variant', s), ('entered_at', t), ('definition_hash', s), ('evaluated_at', t)],
     'segment_membership_history': [('segment', s), ('user_id', s), ('valid_from', t), ('valid_to', t), ('variant', s), ('definition_hash', s)],

@@ -240,3 +240,56 @@ def _written_sizes(profile: ConnectionProfile, schema: str | None, names: list[s
     )
     with connect(profile) as warehouse:
         return warehouse.query(get_target(warehouse.dialect).sql(query))
+
+
+@main.command()
+@click.option(
+    "--deliveries",
+    "deliveries_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("deliveries.yml"),
+    show_default=True,
+    help="The endpoints and what each receives (docs/delivery.md).",
+)
+@click.option("--endpoint", "endpoints", multiple=True, help="Only this endpoint (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent; send nothing, move no cursor.")
+@click.option("--replay-dead-letters", is_flag=True, help="Send the dead-lettered changes again instead.")
+@TARGET_OPTION
+@SCHEMA_OPTION
+@PROFILES_DIR_OPTION
+@PROFILE_OPTION
+@CONFIG_OPTION
+def deliver(
+    deliveries_path: Path,
+    endpoints: tuple[str, ...],
+    dry_run: bool,
+    replay_dead_letters: bool,
+    target: str | None,
+    schema: str | None,
+    profiles_dir: Path | None,
+    profile_name: str | None,
+    config_path: Path,
+) -> None:
+    """POST the entries and exits of segment_changes to webhooks, in signed batches, at least
+    once, from a cursor kept in the warehouse (segwise_deliveries); run it after segwise build."""
+    import sys
+
+    from segwise.deliver import deliver as deliver_changes
+    from segwise.deliver import replay_dead_letters as replay
+    from segwise.warehouse import load_profile
+
+    if dry_run and replay_dead_letters:
+        raise click.UsageError("--dry-run and --replay-dead-letters cannot be combined")
+    try:
+        project = load_project(config_path)
+        profile = load_profile(config_path, profiles_dir, profile_name, target)
+        options: dict[str, Any] = {"endpoints": list(endpoints) or None, "schema": schema}
+        log = lambda line: out.print(line, markup=False)  # noqa: E731  (payloads hold brackets)
+        if replay_dead_letters:
+            result = replay(project, profile, deliveries_path, log=log, **options)
+        else:
+            result = deliver_changes(project, profile, deliveries_path, dry_run=dry_run, log=log, **options)
+    except SegwiseError as exc:
+        _fail(exc)
+    if not result.ok:
+        sys.exit(1)

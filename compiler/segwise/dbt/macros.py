@@ -20,7 +20,7 @@ DBT_TYPES = {
     "string": "dbt.type_string()",
     "timestamp": "dbt.type_timestamp()",
     "bigint": "dbt.type_bigint()",
-    "float": "dbt.type_float()",
+    "float": "segwise.double_type()",  # dbt.type_float() is a 4-byte REAL on DuckDB
 }
 
 

@@ -4,7 +4,7 @@ The generated schema YAML (docs and tests) is written from these, and so is the 
 macro file that creates the tables (`macros/segwise_schema.sql`, see `segwise.dbt.macros`).
 
 Column types are dbt's portable ones: `string`, `timestamp`, `bigint` and `float` become each
-adapter's `dbt.type_string()`, `dbt.type_timestamp()`, `dbt.type_bigint()` and `dbt.type_float()`.
+adapter's `dbt.type_string()`, `dbt.type_timestamp()`, `dbt.type_bigint()` and an 8-byte float.
 """
 
 from __future__ import annotations
