@@ -15,7 +15,7 @@
   {%- set staged = segwise.backfill_relation('segment_backfill__staged') -%}
   {% do adapter.create_schema(sizes) %}
   {%- for name in ['segment_backfill_sizes', 'segment_backfill_changes'] -%}
-    {% do segwise.backfill_table(segwise.backfill_relation(name), name) %}
+    {% do segwise.create_state_table(name, segwise.backfill_relation(name)) %}
   {%- endfor -%}
   {%- set now = segwise.ts_sql(segwise.ts_text(run_started_at)) -%}
   {% do segwise.execute("drop table if exists " ~ staged) %}
@@ -41,15 +41,4 @@
 {% macro backfill_relation(name) %}
   {%- set models = segwise.models_relation() -%}
   {{ return(api.Relation.create(database=models.database, schema=models.schema, identifier=name, type='table')) }}
-{% endmacro %}
-
-{% macro backfill_table(relation, name) %}
-  {% set ddl %}
-    create table if not exists {{ relation }} (
-    {%- for column, type in segwise.state_columns(name) %}
-      {{ column }} {{ type }}{{ "," if not loop.last }}
-    {%- endfor %}
-    )
-  {% endset %}
-  {% do segwise.execute(ddl) %}
 {% endmacro %}

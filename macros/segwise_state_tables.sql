@@ -15,8 +15,9 @@ select
 where 1 = 0
 {% endmacro %}
 
-{% macro create_state_table(name) %}
-  {%- set relation = segwise.state_relation(name) -%}
+{#- `relation`: where, when not next to `this` (run-operation has no `this`) -#}
+{% macro create_state_table(name, relation=none) %}
+  {%- set relation = relation if relation is not none else segwise.state_relation(name) -%}
   {% set ddl %}
     create table if not exists {{ relation }} (
     {%- for column, type in segwise.state_columns(name) %}

@@ -42,11 +42,12 @@ from segwise.deliver import (
     signature,
     verify_signature,
 )
-from segwise.deliver.changes import Change, ChangeKey, batch_id, iso_z
+from segwise.deliver.changes import Change, ChangeKey, batch_id
 from segwise.deliver.ratelimit import TokenBucket
 from segwise.deliver.sender import retry_after_seconds
 from segwise.deliver.store import open_store
 from segwise.errors import ValidationError
+from segwise.rules.values import format_iso_z as iso_z
 from segwise.warehouse.profiles import ConnectionProfile
 from tests.support.projects import project_from_dicts
 from tests.support.webhook_server import Faults, Route, WebhookReceiver

@@ -36,6 +36,7 @@ import duckdb
 from sqlglot import exp
 
 from segwise.errors import SegwiseError
+from segwise.rules.values import format_iso_z as iso
 from segwise.sql import literals
 from segwise.sql.dialects import Target, get_target
 from segwise.sql.staging import alias, col
@@ -269,15 +270,6 @@ def _instant(value: Any) -> datetime | None:
 
 def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def iso(value: datetime) -> str:
-    """ISO 8601 in UTC with a Z: 2025-06-01T00:00:00Z (microseconds only when there are some)."""
-    value = utc(value)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}"
-    return text + "Z"
 
 
 # --- files ----------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ the warehouse clients are read-only, and dbt's adapter writes where `dbt build` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from segwise.config import Project
-from segwise.errors import SegwiseError
+from segwise.dbt.operation import run_operation
 from segwise.rules.canonical import definition_hashes
 from segwise.sql import literals
 from segwise.sql.dialects import get_target
@@ -69,26 +68,5 @@ def record_backfill(
 ) -> None:
     """Run `dbt run-operation segwise.record_backfill` in this process (the queries are too
     long for a command line)."""
-    from dbt.cli.main import dbtRunner
-
     arguments = {**statements, "segments": list(names)}
-    args = [
-        "run-operation",
-        "--quiet",  # what the command prints is the backfill's; dbt still prints its errors
-        "segwise.record_backfill",
-        "--args",
-        json.dumps(arguments),
-        "--project-dir",
-        str(project_dir),
-    ]
-    if target:
-        args += ["--target", target]
-    if profiles_dir is not None:
-        args += ["--profiles-dir", str(profiles_dir)]
-    if profile:
-        args += ["--profile", profile]
-    outcome = dbtRunner().invoke(args)
-    if outcome.exception is not None or not outcome.success:
-        raise SegwiseError(
-            f"dbt run-operation segwise.record_backfill failed: {outcome.exception or 'see the dbt log above'}"
-        )
+    run_operation("record_backfill", arguments, project_dir, target, profiles_dir, profile, quiet=True)

@@ -10,21 +10,14 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from segwise.rules.values import format_iso_z as iso_z
+
 ChangeKey = tuple[datetime, str, str, str]  # changed_at (naive UTC), segment, user_id, change
 
 
 def utc_naive(value: datetime) -> datetime:
     """An instant as naive UTC (the warehouse's TIMESTAMP); aware values are converted."""
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
-
-
-def iso_z(value: datetime) -> str:
-    """ISO 8601 in UTC with a `Z`: `2025-01-31T06:00:00Z`, with microseconds only when there are some."""
-    value = utc_naive(value)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}"
-    return text + "Z"
 
 
 def change_id(segment: str, user_id: str, changed_at: datetime, change: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from segwise.config import Project
-from segwise.deliver.changes import ChangeKey, iso_z
+from segwise.deliver.changes import ChangeKey
 from segwise.deliver.config import DeliveriesConfig, Endpoint, load_deliveries
 from segwise.deliver.errors import DeliveryError
 from segwise.deliver.lease import new_holder
@@ -33,6 +33,7 @@ from segwise.deliver.sender import Backoff, Sender
 from segwise.deliver.signing import Secret
 from segwise.deliver.store import DeliveryStore, open_store
 from segwise.errors import closest_names, quoted_names
+from segwise.rules.values import format_iso_z as iso_z
 from segwise.warehouse.profiles import ConnectionProfile
 
 logger = logging.getLogger("segwise.deliver")

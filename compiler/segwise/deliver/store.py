@@ -308,6 +308,8 @@ class DuckDBStore(DeliveryStore):
         import duckdb
         from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 
+        from segwise.warehouse.duckdb_client import load_extensions
+
         super().__init__(profile, schema)
         fields = profile.fields
         path = str(fields.get("path") or ":memory:")
@@ -349,13 +351,7 @@ class DuckDBStore(DeliveryStore):
             raise DeliveryError(f"cannot open {path}: {first_line(exc)}") from None
         except duckdb.Error as exc:
             raise DeliveryError(f"cannot open {path}: {first_line(exc)}") from None
-        for extension in fields.get("extensions") or ():
-            name = extension.get("name") if isinstance(extension, dict) else extension
-            try:
-                self.con.execute(f"LOAD {exp.to_identifier(str(name), quoted=True).sql('duckdb')}")
-            except duckdb.Error as exc:
-                self.con.close()
-                raise DeliveryError(f"cannot load the DuckDB extension {name!r}: {first_line(exc)}") from None
+        load_extensions(self.con, fields, DeliveryError)
 
     def _query(self, text: str) -> list[tuple[Any, ...]]:
         try:

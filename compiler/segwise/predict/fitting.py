@@ -9,7 +9,6 @@ the model here (segwise.predict.bgnbd), and the dbt layer records it in `segwise
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from typing import Any
 from sqlglot import exp
 
 from segwise.config import BgNbdConfig, Project
+from segwise.dbt.operation import run_operation
 from segwise.errors import SegwiseError
 from segwise.predict.scoring import series_error_bound
 from segwise.rules.nodes import PredictCondition
@@ -140,8 +140,6 @@ def record_fit(
 ) -> None:
     """Writes the fit to `segwise_models` through dbt (macros/segwise_models.sql), with the
     profile's adapter and in the membership model's schema."""
-    from dbt.cli.main import dbtRunner
-
     model = model_config(project)
     arguments: dict[str, Any] = {
         "model": "bgnbd",
@@ -155,15 +153,4 @@ def record_fit(
         "unit_days": model.unit.seconds / 86400,
         "calibration_days": None if model.calibration is None else model.calibration.seconds / 86400,
     }
-    args = ["run-operation", "segwise.record_fit", "--args", json.dumps(arguments), "--project-dir", str(project_dir)]
-    if target:
-        args += ["--target", target]
-    if profiles_dir is not None:
-        args += ["--profiles-dir", str(profiles_dir)]
-    if profile:
-        args += ["--profile", profile]
-    outcome = dbtRunner().invoke(args)
-    if outcome.exception is not None or not outcome.success:
-        raise SegwiseError(
-            f"dbt run-operation segwise.record_fit failed: {outcome.exception or 'see the dbt log above'}"
-        )
+    run_operation("record_fit", arguments, project_dir, target, profiles_dir, profile)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -78,3 +78,14 @@ def parse_iso(text: str) -> datetime:
 
 def format_iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def format_iso_z(value: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`: `2025-01-31T06:00:00Z`, microseconds only when there are
+    some; a naive value is taken as UTC, an aware one converted."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    text = format_iso(value)
+    if value.microsecond:
+        text += f".{value.microsecond:06d}"
+    return text + "Z"

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
+from segwise.errors import SegwiseError
 from segwise.sql.dialects import get_target
 from segwise.warehouse.base import Warehouse, WarehouseError, first_line
 
@@ -34,13 +35,7 @@ class DuckDBWarehouse(Warehouse):
             self.con = duckdb.connect(target, config=settings)
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open {path} read-only: {first_line(exc)}") from None
-        for extension in fields.get("extensions") or ():
-            name = extension.get("name") if isinstance(extension, dict) else extension
-            try:
-                self.con.execute(f"LOAD {duckdb_identifier(str(name))}")
-            except duckdb.Error as exc:
-                self.con.close()
-                raise WarehouseError(f"cannot load the DuckDB extension {name!r}: {first_line(exc)}") from None
+        load_extensions(self.con, fields, WarehouseError)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         try:
@@ -62,6 +57,18 @@ class DuckDBWarehouse(Warehouse):
 
     def close(self) -> None:
         self.con.close()
+
+
+def load_extensions(con: duckdb.DuckDBPyConnection, fields: dict[str, Any], error: type[SegwiseError]) -> None:
+    """LOAD the profile's `extensions` (names, or dicts with a `name`), as dbt-duckdb does;
+    on failure, close `con` and raise `error`."""
+    for extension in fields.get("extensions") or ():
+        name = extension.get("name") if isinstance(extension, dict) else extension
+        try:
+            con.execute(f"LOAD {duckdb_identifier(str(name))}")
+        except duckdb.Error as exc:
+            con.close()
+            raise error(f"cannot load the DuckDB extension {name!r}: {first_line(exc)}") from None
 
 
 def duckdb_identifier(name: str) -> str:
