@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install engines test test-fast test-dbt-oldest lint demo demo-incremental demo-cdnow bench clean
+.PHONY: install engines orchestrators test test-fast test-dbt-oldest lint demo demo-incremental demo-deliver demo-cdnow bench clean
 
 install: $(VENV)/.installed
 
@@ -42,14 +42,32 @@ $(SPATIAL):
 	mkdir -p $(dir $@)
 	ln -sf $$(ls $(CURDIR)/$(ENGINES)/bqemulator/lib/python*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension) $@
 
+# The orchestrators of docs/orchestration.md, each in a virtualenv of its own, without segwise:
+# the recipes call segwise's commands, as in a deployment (dagster-dbt installs sqlglotc, which
+# segwise cannot run beside; Airflow pins its own world). The tests drive them as subprocesses.
+ORCHESTRATORS := .orchestrators
+DAGSTER_PY := $(ORCHESTRATORS)/dagster/bin/python
+AIRFLOW_PY := $(ORCHESTRATORS)/airflow/bin/python
+
+orchestrators: $(DAGSTER_PY) $(AIRFLOW_PY)
+
+$(DAGSTER_PY):
+	$(PYTHON) -m venv $(ORCHESTRATORS)/dagster
+	$(ORCHESTRATORS)/dagster/bin/pip install -q 'dagster==1.13.27' 'dagster-dbt==0.29.27' python-dateutil
+
+$(AIRFLOW_PY):
+	$(PYTHON) -m venv $(ORCHESTRATORS)/airflow
+	$(ORCHESTRATORS)/airflow/bin/pip install -q 'apache-airflow==3.3.2' 'apache-airflow-providers-standard==1.21.0'
+
 lint: install
-	$(BIN)/ruff check compiler demos tests bench
+	$(BIN)/ruff check compiler demos tests bench orchestration
 	$(BIN)/mypy
 
 TEST_ENV := SEGWISE_FAKESNOW=$(CURDIR)/$(FAKESNOW) SEGWISE_BQEMULATOR=$(CURDIR)/$(BQEMULATOR) \
-	SEGWISE_BQEMULATOR_HOME=$(CURDIR)/$(ENGINES)/bqemulator/home
+	SEGWISE_BQEMULATOR_HOME=$(CURDIR)/$(ENGINES)/bqemulator/home \
+	SEGWISE_DAGSTER_PYTHON=$(CURDIR)/$(DAGSTER_PY) SEGWISE_AIRFLOW_PYTHON=$(CURDIR)/$(AIRFLOW_PY)
 
-test: install engines lint
+test: install engines orchestrators lint
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist worksteal -q $(PYTEST_ARGS)
 
 # The inner loop: compiler, validation, reference and DuckDB tests, no servers (about 2 min).
@@ -98,6 +116,13 @@ demo-incremental: $(VENV)/.demo-installed
 	$(DEMO_ENV) $(BIN)/python -m segwise_demo.summary --database segwise.duckdb --project $(DEMO)
 	cd $(DEMO) && $(DEMO_ENV) $(SEGWISE) report --out $(CURDIR)/report
 
+# After `make demo`: deliver the demo's segment changes (demos/ecommerce/deliveries.yml) to a local
+# webhook receiver that fails some requests on purpose, then check each change arrived once.
+DELIVER_ARGS ?=
+demo-deliver: $(VENV)/.demo-installed
+	[ -f segwise.duckdb ] || $(MAKE) demo
+	$(DEMO_ENV) $(BIN)/python -m segwise_demo.deliver_demo --project $(DEMO) --database segwise.duckdb $(DELIVER_ARGS)
+
 # The second demo, on real data: CDNOW purchases (1997-1998), RFM and recency/frequency
 # segments (demos/cdnow). The purchase file ships with the `demo` extra (lifetimes).
 CDNOW_AS_OF ?= 1998-07-01T00:00:00
@@ -120,4 +145,4 @@ bench: install
 	  --events $$(( $(EVENTS) / 10 )) $$(( $(EVENTS) * 3 / 10 )) $(EVENTS) --out bench/results.json
 
 clean:
-	rm -rf $(VENV) $(OLDEST) $(ENGINES) .pytest_cache .hypothesis .mypy_cache .ruff_cache target data report segwise.duckdb cdnow.duckdb demos/*/target demos/*/dbt_packages demos/*/logs bench/work
+	rm -rf $(VENV) $(OLDEST) $(ENGINES) $(ORCHESTRATORS) .pytest_cache .hypothesis .mypy_cache .ruff_cache target data report segwise.duckdb cdnow.duckdb demos/*/target demos/*/dbt_packages demos/*/logs bench/work

@@ -157,3 +157,64 @@ def test_export_writes_the_members_the_table_holds(demo: Path, tmp_path: Path) -
     assert lines[0] == "user_id,variant,entered_at"
     assert [line.split(",")[0] for line in lines[1:]] == [m[0] for m in members]
     assert done.stdout.strip() == f"wrote {len(members):,} members of vip to {out}"
+
+
+def test_deliver_demo_delivers_each_change_once_through_a_flaky_receiver(demo: Path, tmp_path: Path) -> None:
+    """`make demo-deliver`: the real `segwise deliver` against a receiver that fails 30% of
+    requests on purpose; the receiver ends up with exactly the changes segment_changes holds for
+    each endpoint of demos/ecommerce/deliveries.yml, each once, and a second run sends nothing."""
+    import hashlib
+
+    from ruamel.yaml import YAML
+
+    project, database, out = tmp_path / "ecommerce", tmp_path / "segwise.duckdb", tmp_path / "received.jsonl"
+    shutil.copytree(demo.parent / "ecommerce", project, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs"))
+    shutil.copyfile(demo, database)  # deliver writes its cursors: leave the module's database alone
+    env = {**os.environ, "PYTHONPATH": str(REPO / "demos")}  # as the Makefile's DEMO_ENV
+    command = [sys.executable, "-m", "segwise_demo.deliver_demo", "--project", str(project), "--database",
+               str(database), "--port", "0", "--flaky", "0.3", "--out", str(out)]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    first = re.search(
+        r"^first run: ([\d,]+) changes delivered; \d+ requests, (\d+) failed on purpose",
+        done.stdout,
+        re.M,
+    )
+    assert first is not None, done.stdout
+    assert int(first.group(1).replace(",", "")) > 0 and int(first.group(2)) > 0
+    assert re.search(r"^second run: 0 changes delivered, 0 requests$", done.stdout, re.M), done.stdout
+
+    received = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    got = [(c["endpoint"], c["id"], c["segment"], c["user_id"], c["changed_at"], c["change"]) for c in received]
+    assert len(got) == len(set(got)), "a change was stored twice"
+    # What each endpoint asks for, resolved with SQL alone: its segments, plus those whose tags
+    # (segment_definitions.tags, a JSON list) meet its tags; reason 'data' (the file includes no
+    # definition changes); the changes it lists.
+    config = YAML(typ="safe").load((project / "deliveries.yml").read_text(encoding="utf-8"))
+    expected = set()
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        for endpoint in config["endpoints"]:
+            assert not endpoint.get("include_definition_changes")
+            rows = con.execute(
+                """
+                SELECT c.segment, c.user_id, c.changed_at, c.change FROM segment_changes c
+                JOIN segment_definitions d ON d.segment = c.segment
+                WHERE c.reason = 'data' AND list_contains(?, c.change)
+                  AND (list_contains(?, c.segment) OR list_has_any(from_json(d.tags, '["VARCHAR"]'), ?))
+                """,
+                [
+                    endpoint.get("changes", ["entered", "exited"]),
+                    endpoint.get("segments", []),
+                    endpoint.get("tags", []),
+                ],
+            ).fetchall()
+            for segment, user_id, changed_at, change in rows:
+                assert changed_at.microsecond == 0
+                at = changed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+                key = hashlib.sha256(f"{segment}|{user_id}|{at}|{change}".encode()).hexdigest()
+                expected.add((endpoint["name"], key, segment, user_id, at, change))
+    finally:
+        con.close()
+    assert {name for name, *_ in expected} == {"crm", "lifecycle-mailer"}
+    assert set(got) == expected
