@@ -1,8 +1,7 @@
 """segwise on Dagster: the segment models as dbt assets, then the webhook deliveries.
 
-Dagster and segwise live in separate virtualenvs: dagster-dbt installs sqlglotc, the compiled
-sqlglot, which segwise cannot run beside. This module never imports segwise; it runs the
-`segwise` and `dbt` commands of segwise's own virtualenv, as dagster-dbt runs any dbt.
+This module never imports segwise: it runs the `segwise` and `dbt` commands of SEGWISE_BIN, as
+dagster-dbt runs any dbt, so segwise may live in Dagster's virtualenv or in one of its own.
 
 Load it as a code location (`dagster dev -f segwise_definitions.py`). It reads, from the
 environment:

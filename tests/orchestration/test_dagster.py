@@ -132,13 +132,3 @@ def test_the_dagster_recipe_builds_and_delivers(project: DbtProject, dagster_pyt
     assert [int(m.group(1)) if m else None for m in sent] == [0, len(expected), 0]
     assert failures > 0  # the receiver did fail requests: the retries were exercised
 
-
-def test_segwise_refuses_to_import_beside_sqlglotc(dagster_python: str) -> None:
-    """dagster-dbt installs sqlglotc; segwise there would fail deep inside its first compile
-    ("interpreted classes cannot inherit from compiled"). It refuses at import, naming the ways out."""
-    env = {**os.environ, "PYTHONPATH": str(REPO / "compiler")}
-    done = subprocess.run([dagster_python, "-c", "import segwise"], env=env, capture_output=True, text=True)
-    assert done.returncode == 1
-    last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("ImportError: segwise cannot run beside sqlglotc"), done.stderr
-    assert "pip uninstall -y sqlglotc sqlglotrs" in last and "virtualenv of its own" in last

@@ -19,21 +19,22 @@ of one instant, as a run at that instant would).
 from __future__ import annotations
 
 import re
-from typing import ClassVar
 
 from sqlglot import exp
 
+from segwise.sql import nodes
 from segwise.sql.dialects import Target
 from segwise.sql.staging import USER_KEY, col
 
 from .instants import AS_OF, BackfillError, instant_of, instant_text
 from .virtual import EVENTS
 
+INSTANT = "INSTANT"
 
-class Instant(exp.Expression):
+
+def Instant() -> exp.Anonymous:
     """The evaluation instant T of the current row, bound by `bind`."""
-
-    arg_types: ClassVar[dict[str, bool]] = {}
+    return nodes.make(INSTANT)
 
 
 # The relations whose rows carry the virtual id as `user_key` (the staged events and the
@@ -63,7 +64,7 @@ def bind(target: Target, ctes: list[tuple[str, exp.Query]]) -> None:
     """Replace every `Instant()` of the compiler's CTEs, in place, and partition its
     population-wide windows by instant."""
     for name, query in ctes:
-        for node in list(query.find_all(Instant)):
+        for node in list(nodes.find_all(query, INSTANT)):
             select = node.find_ancestor(exp.Select)
             if select is None:
                 raise BackfillError(f"T outside a SELECT in {name}; this is a segwise bug")
@@ -79,5 +80,5 @@ def bind(target: Target, ctes: list[tuple[str, exp.Query]]) -> None:
             if key.name == AS_OF:
                 raise BackfillError(f"a window over the raw events in {name}; this is a segwise bug")
             window.set("partition_by", [instant_text(key)])
-        if any(True for _ in query.find_all(Instant)):
+        if any(True for _ in nodes.find_all(query, INSTANT)):
             raise BackfillError(f"T left unbound in {name}; this is a segwise bug")

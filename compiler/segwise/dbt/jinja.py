@@ -21,15 +21,17 @@ from sqlglot import exp
 from sqlglot.generator import Generator
 
 from segwise.errors import CompileError
+from segwise.sql import nodes
 from segwise.sql.dialects import Target
+from segwise.sql.nodes import Handler, operand
 from segwise.sql.params import (
-    CandidateScope,
-    ModelRelation,
+    CANDIDATE_SCOPE,
+    MODEL_RELATION,
+    RUN_PARAMETER,
+    STATE_RELATION,
+    STORE_INGEST,
+    WIDENED,
     Param,
-    RunParameter,
-    StateRelation,
-    StoreIngest,
-    Widened,
 )
 
 OPENERS = re.compile(r"\{[{%#]")
@@ -68,12 +70,12 @@ CONTEXT_KEYS = {
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
 
-def _parameter(gen: Generator, e: RunParameter) -> str:
-    return f"{{{{ {CONTEXT}.{CONTEXT_KEYS[e.param]} }}}}"
+def _parameter(gen: Generator, e: exp.Anonymous) -> str:
+    return f"{{{{ {CONTEXT}.{CONTEXT_KEYS[Param(operand(e))]} }}}}"
 
 
-def _relation(gen: Generator, e: ModelRelation) -> str:
-    names = [n for n in (e.args.get("source"), e.this) if n]
+def _relation(gen: Generator, e: exp.Anonymous) -> str:
+    names = [n for n in (e.args.get("source"), operand(e)) if n]
     if not all(_NAME.match(n) for n in names):
         raise CompileError(f"cannot name the relation {names!r} in a dbt model")
     quoted = ", ".join(f"'{n}'" for n in names)
@@ -82,44 +84,51 @@ def _relation(gen: Generator, e: ModelRelation) -> str:
     return f"{written} AS {gen.sql(alias)}" if alias else written
 
 
-def _scope(gen: Generator, e: CandidateScope) -> str:
-    return f"{{% if {CONTEXT}.full %}}TRUE{{% else %}}({gen.sql(e.this)}){{% endif %}}"
+def _scope(gen: Generator, e: exp.Anonymous) -> str:
+    return f"{{% if {CONTEXT}.full %}}TRUE{{% else %}}({gen.sql(operand(e))}){{% endif %}}"
 
 
-def _state_relation(gen: Generator, e: StateRelation) -> str:
-    if not _NAME.match(e.this):
-        raise CompileError(f"cannot name the state table {e.this!r} in a dbt model")
-    written = f"{{{{ segwise.state_relation('{e.this}') }}}}"
+def _state_relation(gen: Generator, e: exp.Anonymous) -> str:
+    name = operand(e)
+    if not _NAME.match(name):
+        raise CompileError(f"cannot name the state table {name!r} in a dbt model")
+    written = f"{{{{ segwise.state_relation('{name}') }}}}"
     alias = e.args.get("alias")
     return f"{written} AS {gen.sql(alias)}" if alias else written
 
 
-def _ingest(gen: Generator, e: StoreIngest) -> str:
-    return f"{{% if {CONTEXT}.store_rebuild %}}TRUE{{% else %}}({gen.sql(e.this)}){{% endif %}}"
+def _ingest(gen: Generator, e: exp.Anonymous) -> str:
+    return f"{{% if {CONTEXT}.store_rebuild %}}TRUE{{% else %}}({gen.sql(operand(e))}){{% endif %}}"
 
 
-def _widened(gen: Generator, e: Widened) -> str:
-    names = [n for n in e.this.split(",") if n]
+def _widened(gen: Generator, e: exp.Anonymous) -> str:
+    names = [n for n in operand(e).split(",") if n]
     if not all(_NAME.match(n) for n in names) or e.text("kind") not in ("segments", "groups"):
         raise CompileError(f"cannot name {names!r} in a dbt model")
     listed = ", ".join(f"'{n}'" for n in names)
     return f"{{{{ segwise.widened({CONTEXT}, '{e.text('kind')}', [{listed}]) }}}}"
 
 
+JINJA_NODES: dict[str, Handler] = {
+    RUN_PARAMETER: _parameter,
+    MODEL_RELATION: _relation,
+    CANDIDATE_SCOPE: _scope,
+    STATE_RELATION: _state_relation,
+    STORE_INGEST: _ingest,
+    WIDENED: _widened,
+}
+
+
 @functools.cache
-def _inert_generator(base: type[Generator]) -> type[Generator]:
-    """`base`, binding the parameters as dbt Jinja and writing string literals split (a
-    rewrite while generating: no extra tree walk)."""
+def _inert_generator(target: Target) -> type[Generator]:
+    """The target's generator, binding the parameters as dbt Jinja and writing string
+    literals split (a rewrite while generating: no extra tree walk)."""
+    base = target.writer.generator_class
 
     class Inert(base):  # type: ignore[valid-type,misc]
         TRANSFORMS: ClassVar[dict[type[exp.Expr], Any]] = {
             **base.TRANSFORMS,
-            RunParameter: _parameter,
-            ModelRelation: _relation,
-            CandidateScope: _scope,
-            StateRelation: _state_relation,
-            StoreIngest: _ingest,
-            Widened: _widened,
+            exp.Anonymous: nodes.dispatch({**target.nodes, **JINJA_NODES}),
         }
 
         def literal_sql(self, expression: exp.Literal) -> str:
@@ -134,8 +143,12 @@ def dbt_sql(target: Target, tree: exp.Expr) -> str:
     """`tree` as SQL for a dbt model file: pretty, and no Jinja opener in any literal. Consumes
     `tree` (the generator's transforms may rewrite it)."""
     dialect = target.writer()
-    generator = _inert_generator(dialect.generator_class)
-    sql: str = generator(dialect=dialect, pretty=True).generate(tree, copy=False)
+    if target.lowered:  # sqlglotc: no subclass; the same handlers and splits, before generating
+        gen = dialect.generator(pretty=True)
+        handlers = {**target.nodes, **JINJA_NODES}
+        lowered: str = gen.generate(nodes.lower(tree, handlers, gen, {exp.Literal: split_literal}), copy=False)
+        return lowered
+    sql: str = _inert_generator(target)(dialect=dialect, pretty=True).generate(tree, copy=False)
     return sql
 
 

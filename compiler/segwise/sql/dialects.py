@@ -2,14 +2,17 @@
 
 The compiler builds generic sqlglot expressions and a handful of segwise nodes below for the
 operations sqlglot translates wrongly or not at all. Each dialect's fixes live in
-one TRANSFORMS table of one Generator subclass, the way sqlglot itself organises dialects, so
-there is no `if dialect == ...` anywhere else.
+one table of handlers, used by one Generator subclass the way sqlglot itself organises
+dialects, so there is no `if dialect == ...` anywhere else. Under sqlglotc, whose compiled
+generators admit no subclass, the same handlers rewrite the tree before sqlglot's own
+generator writes it (segwise.sql.nodes.lower): the same SQL either way.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from sqlglot import exp, transforms
@@ -21,140 +24,162 @@ from sqlglot.dialects.snowflake import Snowflake
 from sqlglot.generator import Generator
 
 from segwise.errors import CompileError
-from segwise.sql.params import CandidateScope, ModelRelation, RunParameter, StateRelation, StoreIngest, Widened
+from segwise.sql import nodes
+from segwise.sql.nodes import Handler
+from segwise.sql.params import PARAMETER_KINDS
 
 # --- segwise nodes ----------------------------------------------------------------------
 
 
-class JsonText(exp.Expression, exp.Func):
+JSON_TEXT = "JSON_TEXT"
+ELAPSED_MICROS = "ELAPSED_MICROS"
+REGEX_SEARCH = "REGEX_SEARCH"
+
+
+def JsonText(this: exp.Expr, key: str) -> exp.Anonymous:
     """The text of top-level key `key` of a JSON text/JSON column; NULL when absent or JSON null.
 
     sqlglot's JSONExtractScalar emits a JSONPath that Postgres' `->>` and Snowflake's
     JSON_EXTRACT_PATH_TEXT do not understand.
     """
+    return nodes.make(JSON_TEXT, this, key=key)
 
-    arg_types: ClassVar[dict[str, bool]] = {"this": True, "key": True}
 
-
-class ElapsedMicros(exp.Expression, exp.Func):
+def ElapsedMicros(this: exp.Expr, expression: exp.Expr) -> exp.Anonymous:
     """Exact microseconds from `expression` to `this` (DateDiff means different things per
     engine: a boundary count on DuckDB, Snowflake and BigQuery, rounding on PostgreSQL)."""
+    return nodes.make(ELAPSED_MICROS, this, expression=expression)
 
-    arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
 
-
-class RegexSearch(exp.Expression, exp.Func):
+def RegexSearch(this: exp.Expr, expression: exp.Expr) -> exp.Anonymous:
     """Partial regular-expression match. Snowflake's REGEXP_LIKE is anchored at both ends."""
-
-    arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
-
-
-def _json_text_duckdb(gen: Generator, e: JsonText) -> str:
-    return gen.func("JSON_EXTRACT_STRING", e.this, exp.Literal.string(f"$.{e.args['key']}"))
+    return nodes.make(REGEX_SEARCH, this, expression=expression)
 
 
-def _json_text_postgres(gen: Generator, e: JsonText) -> str:
+def _json_text_duckdb(gen: Generator, e: exp.Anonymous) -> str:
+    return gen.func("JSON_EXTRACT_STRING", nodes.operand(e), exp.Literal.string(f"$.{e.args['key']}"))
+
+
+def _json_text_postgres(gen: Generator, e: exp.Anonymous) -> str:
     # CAST to JSONB accepts text, json and jsonb columns alike.
-    doc = exp.cast(e.this, exp.DataType.build("jsonb"))
+    doc = exp.cast(nodes.operand(e), exp.DataType.build("jsonb"))
     return f"({gen.sql(doc)} ->> {gen.sql(exp.Literal.string(e.args['key']))})"
 
 
-def _json_text_snowflake(gen: Generator, e: JsonText) -> str:
+def _json_text_snowflake(gen: Generator, e: exp.Anonymous) -> str:
     # TO_VARCHAR makes VARIANT and VARCHAR columns both valid arguments.
-    return gen.func("JSON_EXTRACT_PATH_TEXT", exp.func("TO_VARCHAR", e.this), exp.Literal.string(e.args["key"]))
-
-
-def _json_text_bigquery(gen: Generator, e: JsonText) -> str:
-    return gen.func("JSON_EXTRACT_SCALAR", e.this, exp.Literal.string(f"$.{e.args['key']}"))
-
-
-def _micros_duckdb(gen: Generator, e: ElapsedMicros) -> str:
-    return f"(EPOCH_US({gen.sql(e.this)}) - EPOCH_US({gen.sql(e.expression)}))"
-
-
-def _micros_postgres(gen: Generator, e: ElapsedMicros) -> str:
-    return f"CAST(EXTRACT(EPOCH FROM {gen.sql(e.this)} - {gen.sql(e.expression)}) * 1000000 AS BIGINT)"
-
-
-def _micros_snowflake(gen: Generator, e: ElapsedMicros) -> str:
-    return f"DATEDIFF(MICROSECOND, {gen.sql(e.expression)}, {gen.sql(e.this)})"
-
-
-def _micros_bigquery(gen: Generator, e: ElapsedMicros) -> str:
-    return f"TIMESTAMP_DIFF({gen.sql(e.this)}, {gen.sql(e.expression)}, MICROSECOND)"
-
-
-def _regex_generic(gen: Generator, e: RegexSearch) -> str:
-    return gen.sql(exp.RegexpLike(this=e.this, expression=e.expression))
-
-
-def _regex_snowflake(gen: Generator, e: RegexSearch) -> str:
-    return f"(REGEXP_INSTR({gen.sql(e.this)}, {gen.sql(e.expression)}) > 0)"
-
-
-def _unbound(gen: Generator, e: exp.Expr) -> str:
-    raise CompileError(
-        f"unbound {type(e).__name__} {e.this!r}: a query with run-time parameters is written by the dbt layer "
-        "(segwise.dbt.jinja), which binds them"
+    return gen.func(
+        "JSON_EXTRACT_PATH_TEXT", exp.func("TO_VARCHAR", nodes.operand(e)), exp.Literal.string(e.args["key"])
     )
 
 
-def _transforms(base: type[Generator], **fixes: Any) -> dict[type[exp.Expr], Any]:
-    table: dict[type[exp.Expr], Any] = {
-        **base.TRANSFORMS,
-        RunParameter: _unbound,
-        ModelRelation: _unbound,
-        CandidateScope: _unbound,
-        StateRelation: _unbound,
-        StoreIngest: _unbound,
-        Widened: _unbound,
-        RegexSearch: _regex_generic,
-    }
-    table.update({(globals().get(name) or getattr(exp, name)): fn for name, fn in fixes.items()})
+def _json_text_bigquery(gen: Generator, e: exp.Anonymous) -> str:
+    return gen.func("JSON_EXTRACT_SCALAR", nodes.operand(e), exp.Literal.string(f"$.{e.args['key']}"))
+
+
+def _micros_duckdb(gen: Generator, e: exp.Anonymous) -> str:
+    return f"(EPOCH_US({gen.sql(nodes.operand(e))}) - EPOCH_US({gen.sql(e.expression)}))"
+
+
+def _micros_postgres(gen: Generator, e: exp.Anonymous) -> str:
+    return f"CAST(EXTRACT(EPOCH FROM {gen.sql(nodes.operand(e))} - {gen.sql(e.expression)}) * 1000000 AS BIGINT)"
+
+
+def _micros_snowflake(gen: Generator, e: exp.Anonymous) -> str:
+    return f"DATEDIFF(MICROSECOND, {gen.sql(e.expression)}, {gen.sql(nodes.operand(e))})"
+
+
+def _micros_bigquery(gen: Generator, e: exp.Anonymous) -> str:
+    return f"TIMESTAMP_DIFF({gen.sql(nodes.operand(e))}, {gen.sql(e.expression)}, MICROSECOND)"
+
+
+def _regex_generic(gen: Generator, e: exp.Anonymous) -> str:
+    return gen.sql(exp.RegexpLike(this=nodes.operand(e), expression=e.expression))
+
+
+def _regex_snowflake(gen: Generator, e: exp.Anonymous) -> str:
+    return f"(REGEXP_INSTR({gen.sql(nodes.operand(e))}, {gen.sql(e.expression)}) > 0)"
+
+
+def _unbound(gen: Generator, e: exp.Anonymous) -> str:
+    raise CompileError(
+        f"unbound {nodes.kind_of(e)} {nodes.operand(e)!r}: a query with run-time parameters is written by the "
+        "dbt layer (segwise.dbt.jinja), which binds them"
+    )
+
+
+def _nodes(**fixes: Handler) -> dict[str, Handler]:
+    """How a dialect writes the segwise nodes: the unbound parameters fail, the rest as given."""
+    table: dict[str, Handler] = {kind: _unbound for kind in PARAMETER_KINDS}
+    table[REGEX_SEARCH] = _regex_generic
+    table.update(fixes)
     return table
+
+
+DUCKDB_NODES = _nodes(JSON_TEXT=_json_text_duckdb, ELAPSED_MICROS=_micros_duckdb)
+POSTGRES_NODES = _nodes(JSON_TEXT=_json_text_postgres, ELAPSED_MICROS=_micros_postgres)
+SNOWFLAKE_NODES = _nodes(
+    JSON_TEXT=_json_text_snowflake, ELAPSED_MICROS=_micros_snowflake, REGEX_SEARCH=_regex_snowflake
+)
+BIGQUERY_NODES = _nodes(JSON_TEXT=_json_text_bigquery, ELAPSED_MICROS=_micros_bigquery)
 
 
 class SegwiseDuckDB(DuckDB):
     class Generator(DuckDB.Generator):  # type: ignore[misc,valid-type]
-        TRANSFORMS = _transforms(DuckDB.Generator, JsonText=_json_text_duckdb, ElapsedMicros=_micros_duckdb)
+        TRANSFORMS: ClassVar[dict[type[exp.Expr], Any]] = {
+            **DuckDB.Generator.TRANSFORMS,
+            exp.Anonymous: nodes.dispatch(DUCKDB_NODES),
+        }
 
 
 class SegwisePostgres(Postgres):
     class Generator(Postgres.Generator):  # type: ignore[misc,valid-type]
-        TRANSFORMS = _transforms(Postgres.Generator, JsonText=_json_text_postgres, ElapsedMicros=_micros_postgres)
+        TRANSFORMS: ClassVar[dict[type[exp.Expr], Any]] = {
+            **Postgres.Generator.TRANSFORMS,
+            exp.Anonymous: nodes.dispatch(POSTGRES_NODES),
+        }
 
 
 class SegwiseSnowflake(Snowflake):
     class Generator(Snowflake.Generator):  # type: ignore[misc,valid-type]
-        TRANSFORMS = _transforms(
-            Snowflake.Generator,
-            JsonText=_json_text_snowflake,
-            ElapsedMicros=_micros_snowflake,
-            RegexSearch=_regex_snowflake,
+        TRANSFORMS: ClassVar[dict[type[exp.Expr], Any]] = {
+            **Snowflake.Generator.TRANSFORMS,
+            exp.Anonymous: nodes.dispatch(SNOWFLAKE_NODES),
             # Snowflake's own SELECT rewrites, less those for UNNEST, date arrays and
             # variant dot-lookups: segwise emits none of them, and their per-SELECT scope
             # analysis took as long as generating the rest of a 1,000-segment model.
-            Select=transforms.preprocess(
+            exp.Select: transforms.preprocess(
                 [
                     transforms.eliminate_window_clause,
                     transforms.eliminate_distinct_on,
                     transforms.eliminate_semi_and_anti_joins,
                 ]
             ),
-        )
+        }
 
 
 class SegwiseBigQuery(BigQuery):
     class Generator(BigQuery.Generator):  # type: ignore[misc,valid-type]
-        TRANSFORMS = _transforms(
-            BigQuery.Generator,
-            JsonText=_json_text_bigquery,
-            ElapsedMicros=_micros_bigquery,
+        TRANSFORMS: ClassVar[dict[type[exp.Expr], Any]] = {
+            **BigQuery.Generator.TRANSFORMS,
+            exp.Anonymous: nodes.dispatch(BIGQUERY_NODES),
             # As for Snowflake: less the UNNEST and EXPLODE rewrites (segwise emits neither;
             # their scope walks were most of a 1,000-segment model's rendering) and the
             # ORDER BY aliasing of grouped SELECTs (segwise never sorts a SELECT).
-            Select=transforms.preprocess([transforms.eliminate_distinct_on, transforms.eliminate_semi_and_anti_joins]),
-        )
+            exp.Select: transforms.preprocess(
+                [transforms.eliminate_distinct_on, transforms.eliminate_semi_and_anti_joins]
+            ),
+        }
+
+
+def subclasses_work() -> bool:
+    """False under sqlglotc (`sqlglot[c]`; `sqlglot[rs]`, and so dagster-dbt, install it): its
+    generators are compiled classes, which refuse Python subclasses when instantiated."""
+    try:
+        SegwiseDuckDB().generator()
+    except TypeError:
+        return False
+    return True
 
 
 # --- per-dialect types --------------------------------------------------------------------
@@ -180,6 +205,10 @@ class Target:
     writer: type[Dialect]
     reader: str
     timestamp: str = "timestamp"
+    nodes: Mapping[str, Handler] = field(default_factory=dict, compare=False)  # how it writes segwise nodes
+    # True under sqlglotc: `writer` is sqlglot's own dialect, and `nodes` are applied by
+    # `nodes.lower` before it writes; else `writer`'s generator applies them as it goes.
+    lowered: bool = False
 
     def type(self, name: str) -> exp.DataType:
         if name == "timestamp":
@@ -220,15 +249,30 @@ class Target:
     def sql(self, expression: exp.Expr, pretty: bool = True, copy: bool = True) -> str:
         """The SQL text; `copy=False` lets the generator's transforms work on `expression`
         itself (a throw-away tree: copying a 1,000-segment tree costs seconds)."""
-        return self.writer().generate(expression, copy=copy, pretty=pretty)
+        dialect = self.writer()
+        if not self.lowered:
+            return dialect.generate(expression, copy=copy, pretty=pretty)
+        gen = dialect.generator(pretty=pretty)
+        return gen.generate(nodes.lower(expression.copy() if copy else expression, self.nodes, gen), copy=False)
 
 
-TARGETS: dict[str, Target] = {
-    "duckdb": Target("duckdb", SegwiseDuckDB, "duckdb"),
-    "postgres": Target("postgres", SegwisePostgres, "postgres"),
-    "snowflake": Target("snowflake", SegwiseSnowflake, "snowflake", timestamp="timestampntz"),
-    "bigquery": Target("bigquery", SegwiseBigQuery, "bigquery", timestamp="timestamptz"),
-}
+def make_targets(subclassed: bool) -> dict[str, Target]:
+    """The four targets: segwise's generator subclasses write its nodes as they go (the fast
+    way), or the nodes are lowered first onto sqlglot's own generators (what sqlglotc allows).
+    Both write the same SQL (tests/test_lowered_generation.py)."""
+    dialects = [
+        ("duckdb", SegwiseDuckDB, DuckDB, DUCKDB_NODES, "timestamp"),
+        ("postgres", SegwisePostgres, Postgres, POSTGRES_NODES, "timestamp"),
+        ("snowflake", SegwiseSnowflake, Snowflake, SNOWFLAKE_NODES, "timestampntz"),
+        ("bigquery", SegwiseBigQuery, BigQuery, BIGQUERY_NODES, "timestamptz"),
+    ]
+    return {
+        name: Target(name, own if subclassed else stock, name, timestamp, handlers, lowered=not subclassed)
+        for name, own, stock, handlers, timestamp in dialects
+    }
+
+
+TARGETS: dict[str, Target] = make_targets(subclasses_work())
 
 
 def get_target(name: str) -> Target:

@@ -11,9 +11,10 @@ instead. A node left unbound is a CompileError, not SQL that silently means some
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
 
 from sqlglot import exp
+
+from segwise.sql import nodes
 
 
 class Param(StrEnum):
@@ -28,54 +29,51 @@ class Param(StrEnum):
     STORE_LOADED_AFTER = "store_loaded_after"  # the event store holds every event loaded until this
 
 
-class RunParameter(exp.Expression):
-    """One of `Param`, by name: an instant, or a boolean for INCREMENTAL."""
+# The nodes (segwise.sql.nodes: named Anonymous nodes, as sqlglotc admits no subclass), each
+# made by the function of its kind's name.
+RUN_PARAMETER = "RUN_PARAMETER"
+MODEL_RELATION = "MODEL_RELATION"
+CANDIDATE_SCOPE = "CANDIDATE_SCOPE"
+STATE_RELATION = "STATE_RELATION"
+STORE_INGEST = "STORE_INGEST"
+WIDENED = "WIDENED"
+PARAMETER_KINDS = (RUN_PARAMETER, MODEL_RELATION, CANDIDATE_SCOPE, STATE_RELATION, STORE_INGEST, WIDENED)
 
-    arg_types: ClassVar[dict[str, bool]] = {"this": True}
 
-    @property
-    def param(self) -> Param:
-        return Param(self.this)
+def RunParameter(this: str) -> exp.Anonymous:
+    """One of `Param`, by name (the operand): an instant, or a boolean for INCREMENTAL."""
+    return nodes.make(RUN_PARAMETER, this)
 
 
-class ModelRelation(exp.Expression):
+def ModelRelation(this: str, source: str | None = None, alias: exp.Expr | None = None) -> exp.Anonymous:
     """A relation the caller's tool names: `ref('name')` (source empty) or `source(source, name)`."""
+    return nodes.make(MODEL_RELATION, this, source=source, alias=alias)
 
-    arg_types: ClassVar[dict[str, bool]] = {"this": True, "source": False, "alias": False}
 
-
-class CandidateScope(exp.Expression):
+def CandidateScope(this: exp.Expr) -> exp.Anonymous:
     """The restriction `this` to the run's candidate users, which holds for every user in a
     full run: the caller decides which of the two when it binds the run's mode, so the SQL a
     run executes holds only one of them (a planner keeps even a dead `TRUE OR <subquery>`)."""
+    return nodes.make(CANDIDATE_SCOPE, this)
 
-    arg_types: ClassVar[dict[str, bool]] = {"this": True}
 
-
-class StateRelation(exp.Expression):
+def StateRelation(this: str, alias: exp.Expr | None = None) -> exp.Anonymous:
     """A table segwise keeps next to the model's (the event store), by its name."""
+    return nodes.make(STATE_RELATION, this, alias=alias)
 
-    arg_types: ClassVar[dict[str, bool]] = {"this": True, "alias": False}
 
-
-class StoreIngest(exp.Expression):
+def StoreIngest(this: exp.Expr) -> exp.Anonymous:
     """The test `this` that an event is new to the event store, which holds for every event
     when the run rebuilds the store: bound with the run's mode, like `CandidateScope`."""
-
-    arg_types: ClassVar[dict[str, bool]] = {"this": True}
-
-
-class Widened(exp.Expression):
-    """TRUE when the run evaluates one of the segments (or groups, `kind`) named in `this`
-    (comma-separated) for every user, because its definition changed; `this` empty: any. Bound with the
-    run's definition changes (docs/incremental.md, 'Definition changes')."""
-
-    arg_types: ClassVar[dict[str, bool]] = {"this": True, "kind": True}
+    return nodes.make(STORE_INGEST, this)
 
 
-def widened(kind: str, names: list[str] | None = None) -> Widened:
-    return Widened(this=",".join(sorted(names or [])), kind=kind)
+def widened(kind: str, names: list[str] | None = None) -> exp.Anonymous:
+    """TRUE when the run evaluates one of the segments (or groups, `kind`) named (the operand,
+    comma-separated) for every user, because its definition changed; none named: any. Bound
+    with the run's definition changes (docs/incremental.md, 'Definition changes')."""
+    return nodes.make(WIDENED, ",".join(sorted(names or [])), kind=kind)
 
 
-def param(name: Param) -> RunParameter:
-    return RunParameter(this=name.value)
+def param(name: Param) -> exp.Anonymous:
+    return RunParameter(name.value)
