@@ -5,7 +5,8 @@ generators, and a compiled class refuses Python subclasses: there, segwise lower
 nodes before sqlglot's stock generator runs (segwise.sql.nodes.lower). Here, with plain
 sqlglot, every model file of the demos, of the golden constructs and of random projects must
 come out byte for byte the same both ways, and so must the queries of `segwise compile`.
-`make test-sqlglotc` runs the golden, differential and dbt tests where sqlglotc is installed."""
+`make test-sqlglotc` checks the demos' models and runs the golden, differential and dbt tests
+where sqlglotc is installed."""
 
 from __future__ import annotations
 
