@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,12 @@ def bigquery_warehouse(port: int) -> Warehouse:
     }  # fmt: skip
     engine = BigQueryEngine(port, "segwise", dataset)
     return Warehouse("bigquery", output, engine, dataset, f"segwise.{dataset}.")
+
+
+def event_row(user: str, name: str, at: datetime, eid: str, late: timedelta = timedelta(hours=1)) -> dict[str, Any]:
+    """One events row: loaded `late` after it happened, no properties."""
+    return {"user_id": user, "event_name": name, "occurred_at": at, "loaded_at": at + late,
+            "event_id": eid, "properties": "{}"}  # fmt: skip
 
 
 class DbtProject:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from segwise.cli import main as segwise_cli
 from segwise.rules.canonical import definition_hashes
-from tests.dbt_layer.harness import DbtProject
+from tests.dbt_layer.harness import DbtProject, event_row
 from tests.reference.evaluator import evaluate
 from tests.reference.strategies import TEST_CONFIG_JSON
 
@@ -30,11 +30,6 @@ SEGMENTS = [
     {"name": "pro", "rule": {"trait": "plan", "eq": "pro"}, "holdout": 20},
 ]
 INSTANTS = [T - timedelta(days=d) for d in (6, 4, 2, 0)]
-
-
-def _event(user: str, name: str, ts: datetime, eid: str) -> dict[str, Any]:
-    return {"user_id": user, "event_name": name, "occurred_at": ts, "loaded_at": ts + timedelta(hours=1),
-            "event_id": eid, "properties": "{}"}  # fmt: skip
 
 
 @pytest.fixture(params=ENGINES)
@@ -64,9 +59,9 @@ def test_backfill_writes_what_the_segments_were_and_touches_nothing_else(project
     for i in range(40):  # opens every (i % 5 + 1) days, orders on some of them
         for d in range(0, 10, i % 5 + 1):
             ts = T - timedelta(days=d, hours=i % 7)
-            events.append(_event(f"u{i}", "app_opened", ts, f"o{i}_{d}"))
+            events.append(event_row(f"u{i}", "app_opened", ts, f"o{i}_{d}"))
             if (i + d) % 3 == 0:
-                events.append(_event(f"u{i}", "order_completed", ts + timedelta(minutes=5), f"p{i}_{d}"))
+                events.append(event_row(f"u{i}", "order_completed", ts + timedelta(minutes=5), f"p{i}_{d}"))
     project.load(users, events)
     assert project.dbt("run", as_of=T)[0]
     real = {t: project.rows(t) for t in ("segment_changes", "segment_sizes", "segment_membership", "segwise_runs")}
@@ -107,7 +102,7 @@ def test_backfill_writes_what_the_segments_were_and_touches_nothing_else(project
 def test_dry_run_writes_nothing_and_predict_segments_are_refused(project: DbtProject) -> None:
     config = json.loads(json.dumps(TEST_CONFIG_JSON))
     project.configure(config, SEGMENTS)
-    project.load([{"user_id": "u1", "plan": "pro"}], [_event("u1", "app_opened", T - timedelta(hours=3), "e1")])
+    project.load([{"user_id": "u1", "plan": "pro"}], [event_row("u1", "app_opened", T - timedelta(hours=3), "e1")])
     assert project.dbt("run", as_of=T)[0]
     output = _backfill(project, "active_2d", "--from", "2025-05-31", "--to", "2025-06-01", "--dry-run")
     assert "active_2d" in output and output.rstrip().endswith("dry run: nothing written")

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from segwise.deliver import change_id
-from tests.dbt_layer.harness import DbtProject
+from tests.dbt_layer.harness import DbtProject, event_row
 from tests.orchestration.conftest import REPO
 from tests.reference.evaluator import evaluate
 from tests.reference.strategies import TEST_CONFIG_JSON
@@ -135,26 +135,21 @@ def test_airflows_dag_loader_parses_the_recipe(airflow_python: str, tmp_path: Pa
 # --------------------------------------------------------------------------------- running
 
 
-def _event(user: str, name: str, at: datetime, eid: str, late: timedelta = timedelta(hours=1)) -> dict[str, Any]:
-    return {"user_id": user, "event_name": name, "occurred_at": at, "loaded_at": at + late,
-            "event_id": eid, "properties": "{}"}  # fmt: skip
-
-
 def history() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Users and events whose active_2d and buyers_3 change between T - 1 day and T."""
     users = [{"user_id": f"u{i}", "plan": "pro" if i % 3 == 0 else "free"} for i in range(12)]
     events = []
     for i in range(4):  # active every day: in the segment at both runs
-        events += [_event(f"u{i}", "app_opened", T - timedelta(days=d, hours=i + 1), f"a{i}_{d}") for d in range(5)]
+        events += [event_row(f"u{i}", "app_opened", T - timedelta(days=d, hours=i + 1), f"a{i}_{d}") for d in range(5)]
     for i in (4, 5):  # last seen 2.5 days before T: in at T - 1 day, out at T
-        events.append(_event(f"u{i}", "app_opened", T - timedelta(days=2, hours=12 + i), f"b{i}"))
+        events.append(event_row(f"u{i}", "app_opened", T - timedelta(days=2, hours=12 + i), f"b{i}"))
     for i in (6, 7):  # first seen after T - 1 day: in at T
-        events.append(_event(f"u{i}", "app_opened", T - timedelta(hours=3 + i), f"c{i}"))
+        events.append(event_row(f"u{i}", "app_opened", T - timedelta(hours=3 + i), f"c{i}"))
     # seen before T - 1 day, but loaded after it (a late event): in at T only
-    events.append(_event("u8", "app_opened", T1 - timedelta(hours=2), "d8", late=timedelta(hours=5)))
+    events.append(event_row("u8", "app_opened", T1 - timedelta(hours=2), "d8", late=timedelta(hours=5)))
     for i in (9, 10):  # a third order after T - 1 day: buyers_3 at T (a segment the endpoint does not ask for)
         events += [
-            _event(f"u{i}", "order_completed", T - timedelta(days=2 - k, hours=2), f"e{i}_{k}") for k in range(3)
+            event_row(f"u{i}", "order_completed", T - timedelta(days=2 - k, hours=2), f"e{i}_{k}") for k in range(3)
         ]
     return users, events
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.dbt_layer.harness import DbtProject
+from tests.dbt_layer.harness import DbtProject, event_row
 from tests.orchestration.conftest import REPO
 from tests.reference.evaluator import evaluate
 from tests.reference.strategies import TEST_CONFIG_JSON
@@ -41,20 +41,15 @@ SEGMENTS = [
 DELIVERED = {"active_2d", "buyers_3"}  # the endpoint's segments: `pro` is left out
 
 
-def _event(user: str, name: str, ts: datetime, eid: str) -> dict[str, Any]:
-    return {"user_id": user, "event_name": name, "occurred_at": ts, "loaded_at": ts + timedelta(hours=1),
-            "event_id": eid, "properties": "{}"}  # fmt: skip
-
-
 def _data() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     users = [{"user_id": f"u{i}", "plan": "pro" if i % 3 == 0 else "free"} for i in range(30)]
     events = []
     for i in range(30):  # opens every (i % 4 + 1) days: some drop out of active_2d between the ticks
         for d in range(0, 9, i % 4 + 1):
             ts = T - timedelta(days=d, hours=i % 5 + 1)
-            events.append(_event(f"u{i}", "app_opened", ts, f"o{i}_{d}"))
+            events.append(event_row(f"u{i}", "app_opened", ts, f"o{i}_{d}"))
             if (i + d) % 3 == 0:
-                events.append(_event(f"u{i}", "order_completed", ts + timedelta(minutes=5), f"p{i}_{d}"))
+                events.append(event_row(f"u{i}", "order_completed", ts + timedelta(minutes=5), f"p{i}_{d}"))
     return users, events
 
 

@@ -142,12 +142,9 @@ def _inert_generator(target: Target) -> type[Generator]:
 def dbt_sql(target: Target, tree: exp.Expr) -> str:
     """`tree` as SQL for a dbt model file: pretty, and no Jinja opener in any literal. Consumes
     `tree` (the generator's transforms may rewrite it)."""
-    dialect = target.writer()
     if target.lowered:  # sqlglotc: no subclass; the same handlers and splits, before generating
-        gen = dialect.generator(pretty=True)
-        handlers = {**target.nodes, **JINJA_NODES}
-        lowered: str = gen.generate(nodes.lower(tree, handlers, gen, {exp.Literal: split_literal}), copy=False)
-        return lowered
+        return target.lowered_sql(tree, {**target.nodes, **JINJA_NODES}, True, {exp.Literal: split_literal})
+    dialect = target.writer()
     sql: str = _inert_generator(target)(dialect=dialect, pretty=True).generate(tree, copy=False)
     return sql
 

@@ -25,7 +25,7 @@ from sqlglot.generator import Generator
 
 from segwise.errors import CompileError
 from segwise.sql import nodes
-from segwise.sql.nodes import Handler
+from segwise.sql.nodes import Handler, Rewrites
 from segwise.sql.params import PARAMETER_KINDS
 
 # --- segwise nodes ----------------------------------------------------------------------
@@ -249,11 +249,22 @@ class Target:
     def sql(self, expression: exp.Expr, pretty: bool = True, copy: bool = True) -> str:
         """The SQL text; `copy=False` lets the generator's transforms work on `expression`
         itself (a throw-away tree: copying a 1,000-segment tree costs seconds)."""
-        dialect = self.writer()
         if not self.lowered:
-            return dialect.generate(expression, copy=copy, pretty=pretty)
-        gen = dialect.generator(pretty=pretty)
-        return gen.generate(nodes.lower(expression.copy() if copy else expression, self.nodes, gen), copy=False)
+            return self.writer().generate(expression, copy=copy, pretty=pretty)
+        return self.lowered_sql(expression.copy() if copy else expression, self.nodes, pretty)
+
+    def lowered_sql(
+        self,
+        tree: exp.Expr,
+        handlers: Mapping[str, Handler],
+        pretty: bool,
+        rewrites: Rewrites | None = None,
+    ) -> str:
+        """`tree` (consumed) written by sqlglot's own generator, after `nodes.lower` with these
+        handlers and rewrites: the way under sqlglotc."""
+        gen = self.writer().generator(pretty=pretty)
+        sql: str = gen.generate(nodes.lower(tree, handlers, gen, rewrites), copy=False)
+        return sql
 
 
 def make_targets(subclassed: bool) -> dict[str, Target]:

@@ -26,6 +26,8 @@ OPERAND = "operand"
 
 # How a caller writes one kind: the SQL text, a tree of sqlglot's own nodes, or None (as is).
 Handler = Callable[[Generator, exp.Anonymous], "str | exp.Expr | None"]
+# Nodes of sqlglot's own types that a caller rewrites before generating (literals split, say).
+Rewrites = Mapping[type[exp.Expr], Callable[[Any], exp.Expr]]
 
 
 def make(kind: str, operand: Any = None, /, **args: Any) -> exp.Anonymous:
@@ -83,7 +85,7 @@ def lower(
     tree: exp.Expr,
     handlers: Mapping[str, Handler],
     gen: Generator,
-    rewrites: Mapping[type[exp.Expr], Callable[[Any], exp.Expr]] | None = None,
+    rewrites: Rewrites | None = None,
 ) -> exp.Expr:
     """`tree`, in place, with each segwise node replaced by what its handler makes of it (text
     is kept verbatim, as an `exp.Var`), and each node of a `rewrites` type by its rewrite.
